@@ -1,0 +1,442 @@
+//! Items (translation groups), their translations and revisions, tags, comments, redirects and
+//! media rows: everything a story, page, section or tag is made of.
+//!
+//! Reads used by the public site fetch whole lists in one query each (no N+1, PF-3).
+
+use std::collections::HashMap;
+
+use baspa_domain::{CommentStatus, ContentStatus, ItemId, ItemKind, Timestamp, TranslationId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::Value;
+
+use crate::StoreError;
+use crate::entity::{comment, item, item_tag, media, redirect, revision, translation};
+
+/// The editable text of one translation; a revision stores a copy of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranslationContent {
+    pub title: String,
+    pub slug: String,
+    pub excerpt: String,
+    pub body: String,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub meta_keywords: Option<String>,
+    pub fields: Value,
+}
+
+impl TranslationContent {
+    pub fn of(t: &translation::Model) -> Self {
+        Self {
+            title: t.title.clone(),
+            slug: t.slug.clone(),
+            excerpt: t.excerpt.clone(),
+            body: t.body.clone(),
+            meta_title: t.meta_title.clone(),
+            meta_description: t.meta_description.clone(),
+            meta_keywords: t.meta_keywords.clone(),
+            fields: t.fields.clone(),
+        }
+    }
+
+    pub fn of_revision(r: &revision::Model) -> Self {
+        Self {
+            title: r.title.clone(),
+            slug: r.slug.clone(),
+            excerpt: r.excerpt.clone(),
+            body: r.body.clone(),
+            meta_title: r.meta_title.clone(),
+            meta_description: r.meta_description.clone(),
+            meta_keywords: r.meta_keywords.clone(),
+            fields: r.fields.clone(),
+        }
+    }
+}
+
+pub struct NewItem {
+    pub kind: ItemKind,
+    pub parent_id: Option<ItemId>,
+    pub section_id: Option<ItemId>,
+    pub position: i32,
+    pub author_id: Option<i64>,
+    pub featured_media_id: Option<i64>,
+    pub is_sticky: bool,
+}
+
+pub async fn insert_item(db: &impl ConnectionTrait, new: NewItem, now: Timestamp) -> Result<item::Model, StoreError> {
+    Ok(item::ActiveModel {
+        kind: Set(new.kind.as_str().to_owned()),
+        parent_id: Set(new.parent_id.map(|i| i.0)),
+        section_id: Set(new.section_id.map(|i| i.0)),
+        position: Set(new.position),
+        author_id: Set(new.author_id),
+        featured_media_id: Set(new.featured_media_id),
+        is_sticky: Set(new.is_sticky),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn get_item(db: &impl ConnectionTrait, id: ItemId) -> Result<item::Model, StoreError> {
+    item::Entity::find_by_id(id.0).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("item {id}")))
+}
+
+pub async fn touch_item(db: &impl ConnectionTrait, id: ItemId, now: Timestamp) -> Result<(), StoreError> {
+    item::Entity::update_many().col_expr(item::Column::UpdatedAt, Expr::value(now)).filter(item::Column::Id.eq(id.0)).exec(db).await?;
+    Ok(())
+}
+
+pub async fn set_item_tags(db: &impl ConnectionTrait, id: ItemId, tag_ids: &[ItemId]) -> Result<(), StoreError> {
+    item_tag::Entity::delete_many().filter(item_tag::Column::ItemId.eq(id.0)).exec(db).await?;
+    for (position, tag) in tag_ids.iter().enumerate() {
+        item_tag::ActiveModel { item_id: Set(id.0), tag_id: Set(tag.0), position: Set(position as i32) }.insert(db).await?;
+    }
+    Ok(())
+}
+
+pub async fn slug_is_taken(db: &impl ConnectionTrait, lang: &str, scope: &str, slug: &str, except: Option<TranslationId>) -> Result<bool, StoreError> {
+    let mut q = translation::Entity::find()
+        .filter(translation::Column::Lang.eq(lang))
+        .filter(translation::Column::SlugScope.eq(scope))
+        .filter(translation::Column::Slug.eq(slug));
+    if let Some(id) = except {
+        q = q.filter(translation::Column::Id.ne(id.0));
+    }
+    Ok(q.count(db).await? > 0)
+}
+
+pub struct NewTranslation<'a> {
+    pub item_id: ItemId,
+    pub lang: &'a str,
+    pub status: ContentStatus,
+    pub slug_scope: String,
+    pub content: TranslationContent,
+    pub published_at: Option<Timestamp>,
+}
+
+fn map_slug_conflict(e: sea_orm::DbErr, lang: &str, slug: &str) -> StoreError {
+    if crate::is_unique_violation(&e, "translations_slug_unique", "translations.slug") {
+        StoreError::SlugTaken { lang: lang.to_owned(), slug: slug.to_owned() }
+    } else {
+        StoreError::Internal(e)
+    }
+}
+
+pub async fn insert_translation(db: &impl ConnectionTrait, new: NewTranslation<'_>, now: Timestamp) -> Result<translation::Model, StoreError> {
+    let c = new.content;
+    let (lang, slug) = (new.lang.to_owned(), c.slug.clone());
+    translation::ActiveModel {
+        item_id: Set(new.item_id.0),
+        lang: Set(new.lang.to_owned()),
+        status: Set(new.status.as_str().to_owned()),
+        title: Set(c.title),
+        slug: Set(c.slug),
+        slug_scope: Set(new.slug_scope),
+        excerpt: Set(c.excerpt),
+        body: Set(c.body),
+        meta_title: Set(c.meta_title),
+        meta_description: Set(c.meta_description),
+        meta_keywords: Set(c.meta_keywords),
+        og_image_media_id: Set(None),
+        fields: Set(c.fields),
+        published_at: Set(new.published_at),
+        publish_at: Set(None),
+        unpublish_at: Set(None),
+        status_before_trash: Set(None),
+        live_revision_id: Set(None),
+        latest_revision_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| map_slug_conflict(e, &lang, &slug))
+}
+
+/// Writes every column of a translation row as given.
+pub async fn save_translation(db: &impl ConnectionTrait, row: translation::Model) -> Result<translation::Model, StoreError> {
+    let (lang, slug) = (row.lang.clone(), row.slug.clone());
+    let active: translation::ActiveModel = row.into();
+    active.reset_all().update(db).await.map_err(|e| map_slug_conflict(e, &lang, &slug))
+}
+
+pub async fn get_translation(db: &impl ConnectionTrait, id: TranslationId) -> Result<translation::Model, StoreError> {
+    translation::Entity::find_by_id(id.0).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("translation {id}")))
+}
+
+pub async fn translations_of_item(db: &impl ConnectionTrait, id: ItemId) -> Result<Vec<translation::Model>, StoreError> {
+    Ok(translation::Entity::find().filter(translation::Column::ItemId.eq(id.0)).order_by_asc(translation::Column::Id).all(db).await?)
+}
+
+/// Translations of many items at once (switchers, section names, tag names), optionally only
+/// the public ones.
+pub async fn translations_of_items(db: &impl ConnectionTrait, ids: &[i64], only_published: bool) -> Result<Vec<translation::Model>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = translation::Entity::find().filter(translation::Column::ItemId.is_in(ids.iter().copied()));
+    if only_published {
+        q = q.filter(translation::Column::Status.eq(ContentStatus::Published.as_str()));
+    }
+    Ok(q.order_by_asc(translation::Column::Id).all(db).await?)
+}
+
+pub struct NewRevision<'a> {
+    pub translation: &'a translation::Model,
+    pub content: &'a TranslationContent,
+    pub author_id: Option<i64>,
+    pub ip: Option<String>,
+    pub note: Option<String>,
+}
+
+pub async fn insert_revision(db: &impl ConnectionTrait, new: NewRevision<'_>, now: Timestamp) -> Result<revision::Model, StoreError> {
+    let last: Option<i32> = revision::Entity::find()
+        .select_only()
+        .column_as(revision::Column::Number.max(), "max_number")
+        .filter(revision::Column::TranslationId.eq(new.translation.id))
+        .into_tuple::<Option<i32>>()
+        .one(db)
+        .await?
+        .flatten();
+    let c = new.content;
+    Ok(revision::ActiveModel {
+        item_id: Set(new.translation.item_id),
+        translation_id: Set(new.translation.id),
+        lang: Set(new.translation.lang.clone()),
+        number: Set(last.unwrap_or(0) + 1),
+        author_id: Set(new.author_id),
+        ip: Set(new.ip),
+        note: Set(new.note),
+        title: Set(c.title.clone()),
+        slug: Set(c.slug.clone()),
+        excerpt: Set(c.excerpt.clone()),
+        body: Set(c.body.clone()),
+        meta_title: Set(c.meta_title.clone()),
+        meta_description: Set(c.meta_description.clone()),
+        meta_keywords: Set(c.meta_keywords.clone()),
+        fields: Set(c.fields.clone()),
+        body_hash: Set(blake3::hash(c.body.as_bytes()).to_hex().to_string()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn get_revision(db: &impl ConnectionTrait, id: i64) -> Result<revision::Model, StoreError> {
+    revision::Entity::find_by_id(id).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("revision {id}")))
+}
+
+pub async fn revisions_of(db: &impl ConnectionTrait, id: TranslationId) -> Result<Vec<revision::Model>, StoreError> {
+    Ok(revision::Entity::find().filter(revision::Column::TranslationId.eq(id.0)).order_by_asc(revision::Column::Number).all(db).await?)
+}
+
+/// All items of one kind (sections and tags are few; the site keeps them in memory per request).
+pub async fn items_of_kind(db: &impl ConnectionTrait, kind: ItemKind) -> Result<Vec<item::Model>, StoreError> {
+    Ok(item::Entity::find()
+        .filter(item::Column::Kind.eq(kind.as_str()))
+        .order_by_asc(item::Column::Position)
+        .order_by_asc(item::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A published translation by slug within a scope.
+pub async fn find_published(db: &impl ConnectionTrait, lang: &str, scope: &str, slug: &str) -> Result<Option<translation::Model>, StoreError> {
+    Ok(translation::Entity::find()
+        .filter(translation::Column::Lang.eq(lang))
+        .filter(translation::Column::SlugScope.eq(scope))
+        .filter(translation::Column::Slug.eq(slug))
+        .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
+        .one(db)
+        .await?)
+}
+
+/// Filter for listing published entries.
+#[derive(Debug, Default, Clone)]
+pub struct EntryFilter {
+    pub section_ids: Option<Vec<i64>>,
+    pub tag_id: Option<i64>,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+/// Published articles and documents in a language, newest first, with their items.
+pub async fn published_entries(db: &impl ConnectionTrait, lang: &str, filter: &EntryFilter) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
+    let mut item_cond = Condition::all().add(item::Column::Kind.is_in([ItemKind::Article.as_str(), ItemKind::Document.as_str()]));
+    if let Some(sections) = &filter.section_ids {
+        item_cond = item_cond.add(item::Column::SectionId.is_in(sections.iter().copied()));
+    }
+    if let Some(tag) = filter.tag_id {
+        let tagged: Vec<i64> = item_tag::Entity::find()
+            .select_only()
+            .column(item_tag::Column::ItemId)
+            .filter(item_tag::Column::TagId.eq(tag))
+            .into_tuple()
+            .all(db)
+            .await?;
+        item_cond = item_cond.add(item::Column::Id.is_in(tagged));
+    }
+    let item_ids: Vec<i64> = item::Entity::find().select_only().column(item::Column::Id).filter(item_cond).into_tuple().all(db).await?;
+    if item_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = translation::Entity::find()
+        .filter(translation::Column::Lang.eq(lang))
+        .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
+        .filter(translation::Column::ItemId.is_in(item_ids))
+        .order_by_desc(translation::Column::PublishedAt)
+        .order_by_desc(translation::Column::Id)
+        .limit(filter.limit.max(1))
+        .offset(filter.offset)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|t| t.item_id).collect();
+    let items: HashMap<i64, item::Model> = item::Entity::find().filter(item::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|i| (i.id, i)).collect();
+    Ok(rows.into_iter().filter_map(|t| items.get(&t.item_id).cloned().map(|i| (t, i))).collect())
+}
+
+pub async fn tag_ids_of(db: &impl ConnectionTrait, id: ItemId) -> Result<Vec<i64>, StoreError> {
+    Ok(item_tag::Entity::find()
+        .select_only()
+        .column(item_tag::Column::TagId)
+        .filter(item_tag::Column::ItemId.eq(id.0))
+        .order_by_asc(item_tag::Column::Position)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+pub struct NewComment<'a> {
+    pub item_id: ItemId,
+    pub lang: &'a str,
+    pub parent_id: Option<i64>,
+    pub author_name: &'a str,
+    pub author_email: Option<&'a str>,
+    pub body: &'a str,
+    pub status: CommentStatus,
+    pub ip: Option<String>,
+}
+
+pub async fn insert_comment(db: &impl ConnectionTrait, new: NewComment<'_>, now: Timestamp) -> Result<comment::Model, StoreError> {
+    Ok(comment::ActiveModel {
+        item_id: Set(new.item_id.0),
+        lang: Set(new.lang.to_owned()),
+        parent_id: Set(new.parent_id),
+        author_name: Set(new.author_name.to_owned()),
+        author_email: Set(new.author_email.map(str::to_owned)),
+        user_id: Set(None),
+        body: Set(new.body.to_owned()),
+        status: Set(new.status.as_str().to_owned()),
+        ip: Set(new.ip),
+        user_agent: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn approved_comments(db: &impl ConnectionTrait, id: ItemId, lang: &str) -> Result<Vec<comment::Model>, StoreError> {
+    Ok(comment::Entity::find()
+        .filter(comment::Column::ItemId.eq(id.0))
+        .filter(comment::Column::Lang.eq(lang))
+        .filter(comment::Column::Status.eq(CommentStatus::Approved.as_str()))
+        .order_by_asc(comment::Column::CreatedAt)
+        .order_by_asc(comment::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub fn path_hash(path: &str) -> String {
+    blake3::hash(path.as_bytes()).to_hex().to_string()
+}
+
+pub struct NewRedirect<'a> {
+    pub host: &'a str,
+    pub old_path: &'a str,
+    pub target_item_id: Option<ItemId>,
+    pub target_lang: Option<&'a str>,
+    pub target_url: Option<&'a str>,
+    pub status_code: i32,
+}
+
+pub async fn insert_redirect(db: &impl ConnectionTrait, new: NewRedirect<'_>, now: Timestamp) -> Result<redirect::Model, StoreError> {
+    Ok(redirect::ActiveModel {
+        host: Set(new.host.to_owned()),
+        old_path: Set(new.old_path.to_owned()),
+        old_path_hash: Set(path_hash(new.old_path)),
+        target_item_id: Set(new.target_item_id.map(|i| i.0)),
+        target_lang: Set(new.target_lang.map(str::to_owned)),
+        target_url: Set(new.target_url.map(str::to_owned)),
+        status_code: Set(new.status_code),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// A redirect for this exact path on this host, or on any host (`""`).
+pub async fn find_redirect(db: &impl ConnectionTrait, host: &str, path: &str) -> Result<Option<redirect::Model>, StoreError> {
+    let rows = redirect::Entity::find()
+        .filter(redirect::Column::OldPathHash.eq(path_hash(path)))
+        .filter(redirect::Column::Host.is_in([host, ""]))
+        .all(db)
+        .await?;
+    Ok(rows.iter().find(|r| r.host == host).or_else(|| rows.first()).cloned())
+}
+
+pub struct NewMedia<'a> {
+    pub storage_key: &'a str,
+    pub original_name: &'a str,
+    pub mime: &'a str,
+    pub byte_size: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub content_hash: &'a str,
+    pub alt: Value,
+    pub uploaded_by: Option<i64>,
+}
+
+pub async fn insert_media(db: &impl ConnectionTrait, new: NewMedia<'_>, now: Timestamp) -> Result<media::Model, StoreError> {
+    Ok(media::ActiveModel {
+        storage_key: Set(new.storage_key.to_owned()),
+        original_name: Set(new.original_name.to_owned()),
+        mime: Set(new.mime.to_owned()),
+        byte_size: Set(new.byte_size),
+        width: Set(new.width),
+        height: Set(new.height),
+        content_hash: Set(new.content_hash.to_owned()),
+        alt: Set(new.alt),
+        uploaded_by: Set(new.uploaded_by),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn media_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<media::Model>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(media::Entity::find().filter(media::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+}
+
+pub async fn media_by_storage_key(db: &impl ConnectionTrait, key: &str) -> Result<Option<media::Model>, StoreError> {
+    Ok(media::Entity::find().filter(media::Column::StorageKey.eq(key)).one(db).await?)
+}
+
+/// Count of items of a kind (demo seeding and reports).
+pub async fn count_items(db: &impl ConnectionTrait, kind: ItemKind) -> Result<u64, StoreError> {
+    Ok(item::Entity::find().filter(item::Column::Kind.eq(kind.as_str())).count(db).await?)
+}

@@ -1,0 +1,52 @@
+//! The few places where SQLite, PostgreSQL and MySQL/MariaDB differ, each behind one named
+//! function with a test on every backend (see `tests/dialect.rs`).
+
+use sea_orm::sea_query::ColumnDef;
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+
+/// Timestamps: `timestamptz` on PostgreSQL, `DATETIME` on MySQL (its `TIMESTAMP` ends in 2038 and
+/// shifts with the session time zone), RFC 3339 text on SQLite. Values are always UTC seconds.
+pub fn timestamp_column(def: &mut ColumnDef, backend: DbBackend) -> &mut ColumnDef {
+    match backend {
+        DbBackend::MySql => def.date_time(),
+        _ => def.timestamp_with_time_zone(),
+    }
+}
+
+/// Settings applied to every new connection's session.
+pub async fn prepare_connection(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let statements: &[&str] = match db.get_database_backend() {
+        // WAL lets the site read while a writer works; FKs are off by default in SQLite.
+        DbBackend::Sqlite => &["PRAGMA foreign_keys = ON", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000"],
+        DbBackend::MySql => &["SET time_zone = '+00:00'"],
+        DbBackend::Postgres => &["SET TIME ZONE 'UTC'"],
+        _ => &[],
+    };
+    for sql in statements {
+        db.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}
+
+/// Serialises writers of an append-only chain (the change journal): `FOR UPDATE` on the chain
+/// head on PostgreSQL and MySQL. SQLite allows one writer at a time, so nothing is needed there.
+pub fn lock_suffix(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Sqlite => "",
+        _ => " FOR UPDATE",
+    }
+}
+
+/// The server's version string, for `baspa --version` reports and OP-4.
+pub async fn server_version(db: &impl ConnectionTrait) -> Result<String, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => "SELECT sqlite_version() AS v",
+        _ => "SELECT version() AS v",
+    };
+    let row = db.query_one_raw(Statement::from_string(backend, sql)).await?;
+    match row {
+        Some(row) => row.try_get::<String>("", "v"),
+        None => Err(DbErr::RecordNotFound("server version".to_owned())),
+    }
+}

@@ -1,0 +1,18 @@
+//! SeaORM entities, one module per table. Relations are expressed as explicit queries in the
+//! repository modules rather than ORM relation graphs, so the SQL each page costs stays visible.
+
+pub mod comment;
+pub mod grant;
+pub mod item;
+pub mod item_relation;
+pub mod item_tag;
+pub mod job;
+pub mod journal_entry;
+pub mod language;
+pub mod media;
+pub mod media_variant;
+pub mod redirect;
+pub mod revision;
+pub mod setting;
+pub mod translation;
+pub mod user;
