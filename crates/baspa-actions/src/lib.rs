@@ -1,1 +1,65 @@
-//! placeholder
+//! Every state change in Baspa is one function here (house rule 3). Each one checks the actor's
+//! right, writes, appends to the change journal and enqueues follow-up jobs in ONE transaction.
+//! The admin, the API, the importer, the CLI and the demo seeder all call these; nothing else
+//! writes content.
+
+mod content;
+mod error;
+mod people;
+mod site;
+
+use baspa_db::journal::JournalActor;
+use baspa_domain::{Capability, Role, Timestamp, UserId};
+use sea_orm::DatabaseConnection;
+
+pub use content::*;
+pub use error::ActionError;
+pub use people::*;
+pub use site::*;
+
+/// Who performs an action and from where (SC-2).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<UserId>,
+    pub label: String,
+    pub role: Role,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Actor {
+    /// A built-in process (demo seeder, importer, CLI run by the operator) acting with full rights.
+    pub fn system(label: &str) -> Self {
+        Self { user_id: None, label: label.to_owned(), role: Role::Administrator, ip: None, user_agent: None }
+    }
+
+    pub fn user(id: UserId, email: &str, role: Role) -> Self {
+        Self { user_id: Some(id), label: email.to_owned(), role, ip: None, user_agent: None }
+    }
+
+    fn journal(&self) -> JournalActor {
+        JournalActor { user_id: self.user_id.map(|u| u.0), label: self.label.clone(), ip: self.ip.clone(), user_agent: self.user_agent.clone() }
+    }
+
+    fn require(&self, capability: Capability, action: &'static str) -> Result<(), ActionError> {
+        if self.role.allows(capability) { Ok(()) } else { Err(ActionError::NotPermitted { action }) }
+    }
+}
+
+/// The database, the actor and the moment of an action. Tests fix `now` so rows compare equal
+/// across backends.
+pub struct Ctx<'a> {
+    pub db: &'a DatabaseConnection,
+    pub actor: &'a Actor,
+    pub now: Timestamp,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(db: &'a DatabaseConnection, actor: &'a Actor) -> Self {
+        Self { db, actor, now: baspa_domain::time::now() }
+    }
+
+    pub fn at(db: &'a DatabaseConnection, actor: &'a Actor, now: Timestamp) -> Self {
+        Self { db, actor, now: baspa_domain::time::to_seconds(now) }
+    }
+}

@@ -1,0 +1,43 @@
+//! Site-level actions: languages (ML-1) and settings.
+
+use baspa_db::{TransactionTrait, journal, languages};
+use baspa_domain::{Capability, LanguageSpec};
+use serde_json::json;
+
+use crate::{ActionError, Ctx};
+
+/// Adds or changes a language. Exactly one language is the default; setting a new default
+/// clears the flag on the others in the same transaction.
+pub async fn upsert_language(ctx: &Ctx<'_>, spec: &LanguageSpec) -> Result<(), ActionError> {
+    ctx.actor.require(Capability::ManageSettings, "change site languages")?;
+    if spec.native_name.trim().is_empty() || spec.bcp47.trim().is_empty() {
+        return Err(ActionError::Invalid(format!("language {} needs a native name and a BCP-47 tag", spec.code)));
+    }
+    let tx = ctx.db.begin().await?;
+    let before = languages::upsert(&tx, spec, ctx.now).await?;
+    if spec.is_default {
+        for other in languages::list(&tx).await? {
+            if other.code != spec.code && other.is_default {
+                let mut cleared = other.clone();
+                cleared.is_default = false;
+                languages::upsert(&tx, &cleared, ctx.now).await?;
+            }
+        }
+    }
+    let actor = ctx.actor.journal();
+    journal::append(
+        &tx,
+        journal::NewEntry {
+            at: ctx.now,
+            actor: &actor,
+            action: if before.is_some() { "language.update" } else { "language.create" },
+            entity_kind: "language",
+            entity_id: None,
+            before: before.map(|b| json!({"code": b.code, "routing": [b.routing_mode, b.routing_value], "is_default": b.is_default})),
+            after: Some(serde_json::to_value(spec).unwrap_or_default()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

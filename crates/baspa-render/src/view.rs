@@ -1,0 +1,113 @@
+//! View-models: what templates receive. Built by the delivery crates from storage rows.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub title: String,
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LanguageLink {
+    pub code: String,
+    pub bcp47: String,
+    pub native_name: String,
+    pub href: String,
+    pub is_current: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Alternate {
+    pub hreflang: String,
+    pub href: String,
+}
+
+/// What every page has: language, head metadata, navigation, switcher, CSP nonce.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chrome {
+    pub lang: String,
+    pub html_lang: String,
+    pub site_name: String,
+    pub home_href: String,
+    pub title: String,
+    pub description: String,
+    pub canonical: String,
+    pub alternates: Vec<Alternate>,
+    pub nav: Vec<Link>,
+    pub languages: Vec<LanguageLink>,
+    pub nonce: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Card {
+    pub title: String,
+    pub href: String,
+    pub excerpt: String,
+    pub published_at: String,
+    pub section: Option<Link>,
+    pub image: Option<Image>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Image {
+    pub src: String,
+    pub alt: String,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comment {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HomeView {
+    pub chrome: Chrome,
+    pub lead: Vec<Card>,
+    pub sections: Vec<SectionBlock>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionBlock {
+    pub section: Link,
+    pub cards: Vec<Card>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionView {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub description: String,
+    pub breadcrumbs: Vec<Link>,
+    pub children: Vec<Link>,
+    pub cards: Vec<Card>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryView {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub excerpt: String,
+    /// Sanitised on save (CM-2) and e-mail-obfuscated at render (HD-6).
+    pub body_html: String,
+    pub published_at: String,
+    pub author: Option<String>,
+    pub breadcrumbs: Vec<Link>,
+    pub image: Option<Image>,
+    pub image_caption: Option<String>,
+    pub tags: Vec<Link>,
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorView {
+    pub chrome: Chrome,
+    pub status: u16,
+    pub request_id: String,
+}
