@@ -1,1 +1,36 @@
-//! placeholder
+//! Baspa's public site: language routing by host or path prefix (ML-2), home, sections, entries,
+//! pages, tags, redirects from old URLs, media files, security headers and generic error pages.
+//!
+//! The full public site (detection, switcher fallbacks, SEO) is built on this in later issues.
+
+mod error;
+mod headers;
+mod pages;
+mod routing;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use baspa_render::Renderer;
+use sea_orm::DatabaseConnection;
+
+pub use error::SiteError;
+
+/// What the public router needs. The binary builds it from the configuration.
+#[derive(Clone)]
+pub struct SiteState {
+    pub db: DatabaseConnection,
+    pub renderer: Renderer,
+    pub media_dir: Arc<PathBuf>,
+    pub site_name: Arc<str>,
+}
+
+/// The public router with its security layers.
+pub fn router(state: SiteState) -> Router {
+    Router::new()
+        .route("/media/{key}", axum::routing::get(pages::media_file))
+        .fallback(pages::any_page)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(headers::security_headers))
+}

@@ -1,0 +1,25 @@
+//! The one error type of the public site. Details go to the log with the request id; the
+//! visitor sees a generic page in their language with that id (HD-2).
+
+use baspa_db::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("not found")]
+    NotFound,
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("storage: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("render: {0}")]
+    Render(#[from] baspa_render::RenderError),
+}
+
+impl SiteError {
+    pub fn status(&self) -> axum::http::StatusCode {
+        match self {
+            SiteError::NotFound => axum::http::StatusCode::NOT_FOUND,
+            _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
