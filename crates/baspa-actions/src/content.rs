@@ -455,3 +455,21 @@ pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<M
     tx.commit().await?;
     Ok(MediaId(row.id))
 }
+
+/// An author hands a draft to the editors (SC-1): draft → in review.
+pub async fn submit_for_review(ctx: &Ctx<'_>, id: TranslationId) -> Result<(), ActionError> {
+    ctx.actor.require(Capability::EditOwnContent, "submit content for review")?;
+    let tx = ctx.db.begin().await?;
+    let row = store::get_translation(&tx, id).await?;
+    if row.status != ContentStatus::Draft.as_str() {
+        return Err(ActionError::Invalid(format!("only drafts can be submitted; this one is {}", row.status)));
+    }
+    let before = content_summary(&row);
+    let mut updated = row.clone();
+    updated.status = ContentStatus::InReview.as_str().to_owned();
+    updated.updated_at = ctx.now;
+    let updated = store::save_translation(&tx, updated).await?;
+    journal(ctx, &tx, "translation.submit", "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -84,6 +84,8 @@ pub struct SectionView {
     pub chrome: Chrome,
     pub heading: String,
     pub description: String,
+    /// Sanitised on save; sections of a state site carry their own text.
+    pub body_html: String,
     pub breadcrumbs: Vec<Link>,
     pub children: Vec<Link>,
     pub cards: Vec<Card>,

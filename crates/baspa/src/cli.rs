@@ -1,0 +1,184 @@
+//! The command line. Every failure ends as ONE line on stderr and a non-zero exit code, never a
+//! panic or a backtrace.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use baspa_actions::{Actor, Ctx};
+use baspa_domain::Role;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, Overrides};
+use crate::{demo, serve};
+
+#[derive(Parser, Debug)]
+#[command(name = "baspa", version, about = "Baspa: a multilingual publishing platform (site, admin, API, journal, backups) in one binary.")]
+pub struct Cli {
+    /// Configuration file (default: ./baspa.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL (overrides the file and BASPA_DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Data directory (SQLite file, media).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the public site.
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create (or reuse) a demo site with kk/ru(/en) content, print an admin login, and serve it.
+    Demo {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Which demo: a news agency (kk/ru by host) or a state organisation (kk/ru/en by path).
+        #[arg(long, value_enum, default_value_t = Profile::News)]
+        profile: Profile,
+        /// Seed and print the login, but do not serve.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Profile {
+    News,
+    Gov,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a staff account. The password is read from BASPA_NEW_PASSWORD or generated and printed.
+    Add {
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// administrator, chief_editor, editor, author, translator or viewer.
+        #[arg(long, default_value = "author")]
+        role: String,
+    },
+    /// List staff accounts.
+    List,
+    /// Set a new password (from BASPA_NEW_PASSWORD, or generated and printed).
+    Passwd { email: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print the configuration reference (docs/config.md).
+    Docs,
+    /// Print the effective configuration (secrets hidden).
+    Show,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BASPA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,baspa=info")))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the chain of causes joined, no backtrace (HD-2 applies to operators too).
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            let mut line = chain.join(": ");
+            for (i, c) in chain.iter().enumerate().skip(1) {
+                if chain[i - 1].contains(c.as_str()) {
+                    line = chain[..i].join(": ");
+                    break;
+                }
+            }
+            eprintln!("error: {}", line.replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn new_password() -> String {
+    std::env::var("BASPA_NEW_PASSWORD").ok().filter(|p| !p.is_empty()).unwrap_or_else(demo::generate_password)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let listen = match &cli.command {
+        Command::Serve { listen } | Command::Demo { listen, .. } => listen.clone(),
+        _ => None,
+    };
+    let overrides = Overrides { database_url: cli.database_url.clone(), data_dir: cli.data_dir.clone(), listen };
+    let config = Config::load(cli.config.as_deref(), &env, &overrides)?;
+    match cli.command {
+        Command::Config { command: ConfigCommand::Docs } => {
+            print!("{}", crate::config::docs_markdown());
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Show } => {
+            println!("{config:#?}");
+            Ok(())
+        }
+        Command::Migrate => {
+            serve::open_database(&config).await?;
+            println!("database at {} is up to date", baspa_db::redact_url(&config.database_url()));
+            Ok(())
+        }
+        Command::Serve { .. } => {
+            let db = serve::open_database(&config).await?;
+            serve::serve(&config, db, started, |addr| eprintln!("baspa serving on http://{addr}/")).await
+        }
+        Command::Demo { profile, no_serve, .. } => demo::run(config, profile, no_serve, started).await,
+        Command::User { command } => {
+            let db = serve::open_database(&config).await?;
+            let actor = Actor::system("cli");
+            let ctx = Ctx::new(&db, &actor);
+            match command {
+                UserCommand::Add { email, name, role } => {
+                    let role = Role::parse(&role)?;
+                    let password = new_password();
+                    baspa_actions::create_user(&ctx, &email, &name, role, &password).await?;
+                    println!("added {email} ({role}); password: {password}");
+                }
+                UserCommand::List => {
+                    for u in baspa_db::users::list(&db).await? {
+                        println!("{}\t{}\t{}\t{}", u.id, u.email, u.role, if u.is_active { "active" } else { "disabled" });
+                    }
+                }
+                UserCommand::Passwd { email } => {
+                    let password = new_password();
+                    baspa_actions::set_password(&ctx, &email, &password).await?;
+                    println!("new password for {email}: {password}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
