@@ -4,8 +4,14 @@
 use sea_orm::sea_query::ColumnDef;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
-/// Timestamps: `timestamptz` on PostgreSQL, `DATETIME` on MySQL (its `TIMESTAMP` ends in 2038 and
-/// shifts with the session time zone), RFC 3339 text on SQLite. Values are always UTC seconds.
+/// Timestamps: `timestamptz` on PostgreSQL, `DATETIME` on MySQL (its `TIMESTAMP` column ends in
+/// 2038 and shifts with the session time zone), RFC 3339 text on SQLite. Values are always UTC
+/// seconds.
+///
+/// Known limit: the MySQL driver binds `DateTime<Utc>` parameters as `TIMESTAMP`, and MariaDB turns
+/// values after 2038-01-19 into NULL before they reach the `DATETIME` column. Fixing it means
+/// binding naive UTC values on MySQL (tracked in docs/adr/0002); until then times after 2037
+/// are refused by MySQL/MariaDB with a NOT NULL error rather than stored wrongly.
 pub fn timestamp_column(def: &mut ColumnDef, backend: DbBackend) -> &mut ColumnDef {
     match backend {
         DbBackend::MySql => def.date_time(),

@@ -1,0 +1,70 @@
+//! `spawn_app`: the real public router on 127.0.0.1:0 over a test database, plus a plain HTTP
+//! client that lets tests set the `Host` header (language routing depends on it).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use baspa_site::SiteState;
+
+use crate::TestDb;
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub db: TestDb,
+    pub media_dir: PathBuf,
+    client: reqwest::Client,
+    _media: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body with the HTML escapes of `/` undone, for readable assertions on URLs.
+    pub fn text(&self) -> String {
+        self.body.replace("&#x2f;", "/").replace("&amp;", "&")
+    }
+}
+
+pub async fn spawn_app(db: TestDb) -> TestApp {
+    let media = tempfile::tempdir().expect("media dir");
+    let state = SiteState {
+        db: db.db.clone(),
+        renderer: baspa_render::Renderer::new().expect("templates"),
+        media_dir: Arc::new(media.path().to_path_buf()),
+        site_name: Arc::from("Baspa test"),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = baspa_site::router(state);
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(std::time::Duration::from_secs(20)).build().expect("client");
+    TestApp { addr, media_dir: media.path().to_path_buf(), db, client, _media: media, server }
+}
+
+impl TestApp {
+    /// GET `path` with the given `Host` header.
+    pub async fn get(&self, host: &str, path: &str) -> TestResponse {
+        let res = self.client.get(format!("http://{}{}", self.addr, path)).header("host", host).send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap_or_default();
+        TestResponse { status, headers, body }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
