@@ -55,6 +55,12 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Benchmark workloads used by the scripts in bench/ (see docs/perf.md).
+    #[command(hide = true)]
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -83,6 +89,20 @@ pub enum UserCommand {
     List,
     /// Set a new password (from BASPA_NEW_PASSWORD, or generated and printed).
     Passwd { email: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Add N published articles in kk and ru through the action layer.
+    Seed {
+        #[arg(long, default_value_t = 10_000)]
+        articles: u32,
+    },
+    /// Measure insert and read throughput on the configured database (one JSON line).
+    Storage {
+        #[arg(long, default_value_t = 1_000)]
+        articles: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,6 +174,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { .. } => {
             let db = serve::open_database(&config).await?;
             serve::serve(&config, db, started, |addr| eprintln!("baspa serving on http://{addr}/")).await
+        }
+        Command::Bench { command } => {
+            let db = serve::open_database(&config).await?;
+            match command {
+                BenchCommand::Seed { articles } => {
+                    let rate = crate::bench::seed_articles(&db, articles, "seed").await?;
+                    println!("seeded {articles} articles x 2 languages at {rate:.0} articles/s");
+                }
+                BenchCommand::Storage { articles } => {
+                    let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+                    crate::bench::storage(&db, &backend, articles).await?;
+                }
+            }
+            Ok(())
         }
         Command::Demo { profile, no_serve, .. } => demo::run(config, profile, no_serve, started).await,
         Command::User { command } => {

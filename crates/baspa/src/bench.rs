@@ -1,0 +1,100 @@
+//! `baspa bench …`: workloads for the scripts in `bench/` (results in docs/perf.md). They use the
+//! real action layer, so what is measured is what the admin and importer pay.
+
+use std::time::Instant;
+
+use baspa_actions::{Actor, Ctx, NewItemInput, TranslationInput};
+use baspa_db::content::{self as store, EntryFilter, NewItem, NewTranslation, TranslationContent};
+use baspa_domain::{ContentStatus, ItemKind, LangCode, LanguageRouting, LanguageSpec};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde_json::json;
+
+const KK_BODY: &str = "<p>Астанада өткен жиында өңірлердегі мектептер мен ауруханалардың құрылысы талқыланды. Әкімдік өкілдері биылғы жоспардың орындалуы туралы баяндады.</p><p>Жиынға қатысушылар жаңа нысандардың сапасына ерекше назар аударды.</p>";
+const RU_BODY: &str = "<p>На совещании в Астане обсудили строительство школ и больниц в регионах. Представители акимата доложили о выполнении плана текущего года.</p><p>Участники обратили особое внимание на качество новых объектов.</p>";
+
+async fn ensure_languages(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let actor = Actor::system("bench");
+    let ctx = Ctx::new(db, &actor);
+    for (code, host, is_default, position) in [("kk", "baq.localhost", true, 1), ("ru", "rus.baq.localhost", false, 2)] {
+        let spec = LanguageSpec { code: LangCode::parse(code)?, bcp47: format!("{code}-KZ"), native_name: code.into(), routing: LanguageRouting::Host(host.into()), is_default, fallback: vec![], position };
+        baspa_actions::upsert_language(&ctx, &spec).await?;
+    }
+    Ok(())
+}
+
+/// Creates `count` articles, each with a kk and a ru version, published, through the actions.
+/// Returns articles per second.
+pub async fn seed_articles(db: &DatabaseConnection, count: u32, label: &str) -> anyhow::Result<f64> {
+    ensure_languages(db).await?;
+    let actor = Actor::system("bench");
+    let ctx = Ctx::new(db, &actor);
+    let section = baspa_actions::create_item(&ctx, NewItemInput::new(ItemKind::Section, vec![TranslationInput::new(LangCode::parse("kk")?, &format!("Бөлім {label}"), ""), TranslationInput::new(LangCode::parse("ru")?, &format!("Раздел {label}"), "")])).await?;
+    for (_, id) in &section.translations {
+        baspa_actions::publish_translation(&ctx, *id, None).await?;
+    }
+    let started = Instant::now();
+    for n in 0..count {
+        let mut input = NewItemInput::new(
+            ItemKind::Article,
+            vec![
+                TranslationInput::new(LangCode::parse("kk")?, &format!("Өңірлердегі құрылыс туралы жаңалық {label} {n}"), KK_BODY),
+                TranslationInput::new(LangCode::parse("ru")?, &format!("Новость о строительстве в регионах {label} {n}"), RU_BODY),
+            ],
+        );
+        input.section = Some(section.item_id);
+        let created = baspa_actions::create_item(&ctx, input).await?;
+        for (_, id) in &created.translations {
+            baspa_actions::publish_translation(&ctx, *id, None).await?;
+        }
+        if n > 0 && n % 1000 == 0 {
+            eprintln!("  {n} articles");
+        }
+    }
+    Ok(f64::from(count) / started.elapsed().as_secs_f64())
+}
+
+/// Reference for the action layer's cost: the same two translations inserted as bare rows in
+/// one transaction per article, with no revision, journal or jobs.
+async fn seed_bare_rows(db: &DatabaseConnection, count: u32) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let now = baspa_domain::time::now();
+    for n in 0..count {
+        let tx = db.begin().await?;
+        let item = store::insert_item(&tx, NewItem { kind: ItemKind::Article, parent_id: None, section_id: None, position: 0, author_id: None, featured_media_id: None, is_sticky: false }, now).await?;
+        for (lang, title, body) in [("kk", "Қарапайым жол", KK_BODY), ("ru", "Простая строка", RU_BODY)] {
+            let content = TranslationContent { title: title.into(), slug: format!("bare-{n}"), excerpt: String::new(), body: body.into(), meta_title: None, meta_description: None, meta_keywords: None, fields: json!({}) };
+            store::insert_translation(&tx, NewTranslation { item_id: baspa_domain::ItemId(item.id), lang, status: ContentStatus::Published, slug_scope: "bare".into(), content, published_at: Some(now) }, now).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(f64::from(count) / started.elapsed().as_secs_f64())
+}
+
+/// Insert and read throughput on the configured database; prints one JSON line.
+pub async fn storage(db: &DatabaseConnection, backend: &str, count: u32) -> anyhow::Result<()> {
+    let label = format!("{}", rand::random::<u32>());
+    let actions_per_s = seed_articles(db, count, &label).await?;
+    let bare_per_s = seed_bare_rows(db, count).await?;
+    // Reads: every article page lookup by slug in both languages, then listing pages.
+    let slugs: Vec<(String, String)> = {
+        let rows = store::published_entries(db, "kk", &EntryFilter { limit: u64::from(count), ..Default::default() }).await?;
+        rows.into_iter().map(|(t, _)| (t.lang, t.slug)).collect()
+    };
+    let started = Instant::now();
+    for (lang, slug) in &slugs {
+        store::find_published(db, lang, "entry", slug).await?.ok_or_else(|| anyhow::anyhow!("missing {slug}"))?;
+    }
+    let lookups_per_s = slugs.len() as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let pages = 200u32;
+    for page in 0..pages {
+        store::published_entries(db, "ru", &EntryFilter { limit: 20, offset: u64::from(page % 50) * 20, ..Default::default() }).await?;
+    }
+    let listings_per_s = f64::from(pages) / started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        json!({"backend": backend, "articles": count, "insert_articles_per_s_actions": actions_per_s, "insert_articles_per_s_bare_rows": bare_per_s,
+               "action_overhead_ratio": bare_per_s / actions_per_s, "read_article_by_slug_per_s": lookups_per_s, "read_listing_page_per_s": listings_per_s})
+    );
+    Ok(())
+}
