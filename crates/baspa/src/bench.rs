@@ -76,13 +76,13 @@ pub async fn storage(db: &DatabaseConnection, backend: &str, count: u32) -> anyh
     let actions_per_s = seed_articles(db, count, &label).await?;
     let bare_per_s = seed_bare_rows(db, count).await?;
     // Reads: every article page lookup by slug in both languages, then listing pages.
-    let slugs: Vec<(String, String)> = {
+    let slugs: Vec<(String, String, String)> = {
         let rows = store::published_entries(db, "kk", &EntryFilter { limit: u64::from(count), ..Default::default() }).await?;
-        rows.into_iter().map(|(t, _)| (t.lang, t.slug)).collect()
+        rows.into_iter().map(|(t, _)| (t.lang, t.slug_scope, t.slug)).collect()
     };
     let started = Instant::now();
-    for (lang, slug) in &slugs {
-        store::find_published(db, lang, "entry", slug).await?.ok_or_else(|| anyhow::anyhow!("missing {slug}"))?;
+    for (lang, scope, slug) in &slugs {
+        store::find_published(db, lang, scope, slug).await?.ok_or_else(|| anyhow::anyhow!("missing {slug}"))?;
     }
     let lookups_per_s = slugs.len() as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
