@@ -1,12 +1,15 @@
 //! Content actions: create an item with its translations, revise, translate, publish (now or at a
 //! time), trash and restore; tags, comments and redirects.
 
-use baspa_db::content::{self as store, NewComment, NewItem, NewRedirect, NewRevision, NewTranslation, TranslationContent};
+use baspa_db::content::{
+    self as store, NewComment, NewItem, NewRedirect, NewRevision, NewTranslation,
+    TranslationContent,
+};
 use baspa_db::entity::translation;
 use baspa_db::{DatabaseTransaction, TransactionTrait, jobs, journal};
 use baspa_domain::{
-    Capability, CommentId, CommentStatus, ContentStatus, ItemId, ItemKind, LangCode, MediaId, RevisionId, SanitizedHtml, Slug, Timestamp,
-    TranslationId, UserId,
+    Capability, CommentId, CommentStatus, ContentStatus, ItemId, ItemKind, LangCode, MediaId,
+    RevisionId, SanitizedHtml, Slug, Timestamp, TranslationId, UserId,
 };
 use serde_json::{Value, json};
 
@@ -60,7 +63,17 @@ pub struct NewItemInput {
 
 impl NewItemInput {
     pub fn new(kind: ItemKind, translations: Vec<TranslationInput>) -> Self {
-        Self { kind, parent: None, section: None, position: 0, author: None, tags: Vec::new(), is_sticky: false, featured_media: None, translations }
+        Self {
+            kind,
+            parent: None,
+            section: None,
+            position: 0,
+            author: None,
+            tags: Vec::new(),
+            is_sticky: false,
+            featured_media: None,
+            translations,
+        }
     }
 }
 
@@ -72,7 +85,10 @@ pub struct CreatedItem {
 
 impl CreatedItem {
     pub fn translation(&self, lang: &str) -> Option<TranslationId> {
-        self.translations.iter().find(|(l, _)| l.as_str() == lang).map(|(_, id)| *id)
+        self.translations
+            .iter()
+            .find(|(l, _)| l.as_str() == lang)
+            .map(|(_, id)| *id)
     }
 }
 
@@ -81,14 +97,24 @@ const MAX_TITLE_CHARS: usize = 500;
 fn clean_content(input: &TranslationInput, slug: Slug) -> Result<TranslationContent, ActionError> {
     let title = input.title.trim();
     if title.is_empty() {
-        return Err(ActionError::Invalid(format!("the {} title is empty", input.lang)));
+        return Err(ActionError::Invalid(format!(
+            "the {} title is empty",
+            input.lang
+        )));
     }
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(ActionError::Invalid(format!("the {} title is longer than {MAX_TITLE_CHARS} characters", input.lang)));
+        return Err(ActionError::Invalid(format!(
+            "the {} title is longer than {MAX_TITLE_CHARS} characters",
+            input.lang
+        )));
     }
     let body = SanitizedHtml::sanitize(&input.body_html);
     let excerpt = input.excerpt.trim().to_owned();
-    let trim_opt = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let trim_opt = |v: &Option<String>| {
+        v.as_ref()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
     Ok(TranslationContent {
         title: title.to_owned(),
         slug: slug.into(),
@@ -97,7 +123,11 @@ fn clean_content(input: &TranslationInput, slug: Slug) -> Result<TranslationCont
         meta_title: trim_opt(&input.meta_title),
         meta_description: trim_opt(&input.meta_description),
         meta_keywords: trim_opt(&input.meta_keywords),
-        fields: if input.fields.is_null() { json!({}) } else { input.fields.clone() },
+        fields: if input.fields.is_null() {
+            json!({})
+        } else {
+            input.fields.clone()
+        },
     })
 }
 
@@ -111,11 +141,15 @@ async fn choose_slug(
     let lang = input.lang.as_str();
     if let Some(slug) = &input.slug {
         if store::slug_is_taken(tx, lang, scope, slug.as_str(), except).await? {
-            return Err(ActionError::SlugTaken { lang: lang.to_owned(), slug: slug.to_string() });
+            return Err(ActionError::SlugTaken {
+                lang: lang.to_owned(),
+                slug: slug.to_string(),
+            });
         }
         return Ok(slug.clone());
     }
-    let base = Slug::from_title(&input.title, lang).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let base =
+        Slug::from_title(&input.title, lang).map_err(|e| ActionError::Invalid(e.to_string()))?;
     let mut candidate = base.clone();
     let mut n = 2;
     while store::slug_is_taken(tx, lang, scope, candidate.as_str(), except).await? {
@@ -130,7 +164,9 @@ async fn require_language(tx: &DatabaseTransaction, lang: &LangCode) -> Result<(
     if known.iter().any(|l| &l.code == lang) {
         Ok(())
     } else {
-        Err(ActionError::Invalid(format!("language {lang} is not configured on this site")))
+        Err(ActionError::Invalid(format!(
+            "language {lang} is not configured on this site"
+        )))
     }
 }
 
@@ -141,16 +177,62 @@ fn content_summary(t: &translation::Model) -> Value {
     })
 }
 
-async fn enqueue_publish_followups(tx: &DatabaseTransaction, item: ItemId, lang: &str, now: Timestamp) -> Result<(), ActionError> {
-    jobs::enqueue(tx, "search.index", json!({"item_id": item.0, "lang": lang}), Some(format!("search.index:{item}:{lang}")), now).await?;
-    jobs::enqueue(tx, "cache.purge", json!({"item_id": item.0}), Some(format!("cache.purge:{item}")), now).await?;
-    jobs::enqueue(tx, "sitemap.rebuild", json!({}), Some("sitemap.rebuild".to_owned()), now).await?;
+async fn enqueue_publish_followups(
+    tx: &DatabaseTransaction,
+    item: ItemId,
+    lang: &str,
+    now: Timestamp,
+) -> Result<(), ActionError> {
+    jobs::enqueue(
+        tx,
+        "search.index",
+        json!({"item_id": item.0, "lang": lang}),
+        Some(format!("search.index:{item}:{lang}")),
+        now,
+    )
+    .await?;
+    jobs::enqueue(
+        tx,
+        "cache.purge",
+        json!({"item_id": item.0}),
+        Some(format!("cache.purge:{item}")),
+        now,
+    )
+    .await?;
+    jobs::enqueue(
+        tx,
+        "sitemap.rebuild",
+        json!({}),
+        Some("sitemap.rebuild".to_owned()),
+        now,
+    )
+    .await?;
     Ok(())
 }
 
-async fn journal(ctx: &Ctx<'_>, tx: &DatabaseTransaction, action: &str, kind: &str, id: Option<i64>, before: Option<Value>, after: Option<Value>) -> Result<(), ActionError> {
+async fn journal(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    action: &str,
+    kind: &str,
+    id: Option<i64>,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<(), ActionError> {
     let actor = ctx.actor.journal();
-    journal::append(tx, journal::NewEntry { at: ctx.now, actor: &actor, action, entity_kind: kind, entity_id: id, before, after }).await?;
+    journal::append(
+        tx,
+        journal::NewEntry {
+            at: ctx.now,
+            actor: &actor,
+            action,
+            entity_kind: kind,
+            entity_id: id,
+            before,
+            after,
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -162,13 +244,17 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
     };
     ctx.actor.require(capability, "create content here")?;
     if input.translations.is_empty() {
-        return Err(ActionError::Invalid("an item needs at least one language version".into()));
+        return Err(ActionError::Invalid(
+            "an item needs at least one language version".into(),
+        ));
     }
     let tx = ctx.db.begin().await?;
     if let Some(section) = input.section {
         let s = store::get_item(&tx, section).await?;
         if s.kind != ItemKind::Section.as_str() {
-            return Err(ActionError::Invalid(format!("item {section} is not a section")));
+            return Err(ActionError::Invalid(format!(
+                "item {section} is not a section"
+            )));
         }
     }
     let item = store::insert_item(
@@ -192,18 +278,39 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
     let mut summaries = Vec::new();
     for t in &input.translations {
         if created.iter().any(|(l, _)| l == &t.lang) {
-            return Err(ActionError::Invalid(format!("language {} is given twice", t.lang)));
+            return Err(ActionError::Invalid(format!(
+                "language {} is given twice",
+                t.lang
+            )));
         }
         require_language(&tx, &t.lang).await?;
         let slug = choose_slug(&tx, t, &scope, None).await?;
         let content = clean_content(t, slug)?;
         let row = store::insert_translation(
             &tx,
-            NewTranslation { item_id, lang: t.lang.as_str(), status: ContentStatus::Draft, slug_scope: scope.clone(), content: content.clone(), published_at: None },
+            NewTranslation {
+                item_id,
+                lang: t.lang.as_str(),
+                status: ContentStatus::Draft,
+                slug_scope: scope.clone(),
+                content: content.clone(),
+                published_at: None,
+            },
             ctx.now,
         )
         .await?;
-        let rev = store::insert_revision(&tx, NewRevision { translation: &row, content: &content, author_id: ctx.actor.user_id.map(|u| u.0), ip: ctx.actor.ip.clone(), note: None }, ctx.now).await?;
+        let rev = store::insert_revision(
+            &tx,
+            NewRevision {
+                translation: &row,
+                content: &content,
+                author_id: ctx.actor.user_id.map(|u| u.0),
+                ip: ctx.actor.ip.clone(),
+                note: None,
+            },
+            ctx.now,
+        )
+        .await?;
         let mut row = row;
         row.latest_revision_id = Some(rev.id);
         let row = store::save_translation(&tx, row).await?;
@@ -212,17 +319,32 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
     }
     journal(ctx, &tx, "item.create", input.kind.as_str(), Some(item.id), None, Some(json!({"kind": input.kind.as_str(), "section_id": input.section.map(|s| s.0), "translations": summaries}))).await?;
     tx.commit().await?;
-    Ok(CreatedItem { item_id, translations: created })
+    Ok(CreatedItem {
+        item_id,
+        translations: created,
+    })
 }
 
 /// Adds a language version to an existing item (draft, revision 1).
-pub async fn add_translation(ctx: &Ctx<'_>, item_id: ItemId, input: TranslationInput) -> Result<TranslationId, ActionError> {
-    ctx.actor.require(Capability::Translate, "translate content")?;
+pub async fn add_translation(
+    ctx: &Ctx<'_>,
+    item_id: ItemId,
+    input: TranslationInput,
+) -> Result<TranslationId, ActionError> {
+    ctx.actor
+        .require(Capability::Translate, "translate content")?;
     let tx = ctx.db.begin().await?;
     let item = store::get_item(&tx, item_id).await?;
     require_language(&tx, &input.lang).await?;
-    if store::translations_of_item(&tx, item_id).await?.iter().any(|t| t.lang == input.lang.as_str()) {
-        return Err(ActionError::Invalid(format!("item {item_id} already has a {} version", input.lang)));
+    if store::translations_of_item(&tx, item_id)
+        .await?
+        .iter()
+        .any(|t| t.lang == input.lang.as_str())
+    {
+        return Err(ActionError::Invalid(format!(
+            "item {item_id} already has a {} version",
+            input.lang
+        )));
     }
     let kind = ItemKind::parse(&item.kind).map_err(|e| ActionError::Invalid(e.to_string()))?;
     let scope = kind.slug_scope(item.parent_id.map(ItemId));
@@ -230,23 +352,55 @@ pub async fn add_translation(ctx: &Ctx<'_>, item_id: ItemId, input: TranslationI
     let content = clean_content(&input, slug)?;
     let row = store::insert_translation(
         &tx,
-        NewTranslation { item_id, lang: input.lang.as_str(), status: ContentStatus::Draft, slug_scope: scope, content: content.clone(), published_at: None },
+        NewTranslation {
+            item_id,
+            lang: input.lang.as_str(),
+            status: ContentStatus::Draft,
+            slug_scope: scope,
+            content: content.clone(),
+            published_at: None,
+        },
         ctx.now,
     )
     .await?;
-    let rev = store::insert_revision(&tx, NewRevision { translation: &row, content: &content, author_id: ctx.actor.user_id.map(|u| u.0), ip: ctx.actor.ip.clone(), note: None }, ctx.now).await?;
+    let rev = store::insert_revision(
+        &tx,
+        NewRevision {
+            translation: &row,
+            content: &content,
+            author_id: ctx.actor.user_id.map(|u| u.0),
+            ip: ctx.actor.ip.clone(),
+            note: None,
+        },
+        ctx.now,
+    )
+    .await?;
     let mut row = row;
     row.latest_revision_id = Some(rev.id);
     let row = store::save_translation(&tx, row).await?;
     store::touch_item(&tx, item_id, ctx.now).await?;
-    journal(ctx, &tx, "translation.create", "translation", Some(row.id), None, Some(content_summary(&row))).await?;
+    journal(
+        ctx,
+        &tx,
+        "translation.create",
+        "translation",
+        Some(row.id),
+        None,
+        Some(content_summary(&row)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(TranslationId(row.id))
 }
 
 /// Saves a new revision of one translation. A draft changes at once; a published translation
 /// keeps showing its live version until the new revision is published (CM-10).
-pub async fn revise_translation(ctx: &Ctx<'_>, id: TranslationId, input: TranslationInput, note: Option<&str>) -> Result<RevisionId, ActionError> {
+pub async fn revise_translation(
+    ctx: &Ctx<'_>,
+    id: TranslationId,
+    input: TranslationInput,
+    note: Option<&str>,
+) -> Result<RevisionId, ActionError> {
     let tx = ctx.db.begin().await?;
     let row = store::get_translation(&tx, id).await?;
     let item = store::get_item(&tx, ItemId(row.item_id)).await?;
@@ -255,23 +409,44 @@ pub async fn revise_translation(ctx: &Ctx<'_>, id: TranslationId, input: Transla
         || (is_own && ctx.actor.role.allows(Capability::EditOwnContent))
         || ctx.actor.role.allows(Capability::Translate);
     if !allowed {
-        return Err(ActionError::NotPermitted { action: "edit this item" });
+        return Err(ActionError::NotPermitted {
+            action: "edit this item",
+        });
     }
     if input.lang.as_str() != row.lang {
-        return Err(ActionError::Invalid(format!("translation {id} is {}, not {}", row.lang, input.lang)));
+        return Err(ActionError::Invalid(format!(
+            "translation {id} is {}, not {}",
+            row.lang, input.lang
+        )));
     }
-    let status = ContentStatus::parse(&row.status).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let status =
+        ContentStatus::parse(&row.status).map_err(|e| ActionError::Invalid(e.to_string()))?;
     if status == ContentStatus::Trashed {
-        return Err(ActionError::Invalid("restore the item from the trash before editing it".into()));
+        return Err(ActionError::Invalid(
+            "restore the item from the trash before editing it".into(),
+        ));
     }
     let slug = match &input.slug {
         Some(s) if s.as_str() == row.slug => s.clone(),
-        None if input.title.trim() == row.title => Slug::parse(&row.slug).map_err(|e| ActionError::Invalid(e.to_string()))?,
+        None if input.title.trim() == row.title => {
+            Slug::parse(&row.slug).map_err(|e| ActionError::Invalid(e.to_string()))?
+        }
         _ => choose_slug(&tx, &input, &row.slug_scope, Some(id)).await?,
     };
     let content = clean_content(&input, slug)?;
     let before = content_summary(&row);
-    let rev = store::insert_revision(&tx, NewRevision { translation: &row, content: &content, author_id: ctx.actor.user_id.map(|u| u.0), ip: ctx.actor.ip.clone(), note: note.map(str::to_owned) }, ctx.now).await?;
+    let rev = store::insert_revision(
+        &tx,
+        NewRevision {
+            translation: &row,
+            content: &content,
+            author_id: ctx.actor.user_id.map(|u| u.0),
+            ip: ctx.actor.ip.clone(),
+            note: note.map(str::to_owned),
+        },
+        ctx.now,
+    )
+    .await?;
     let mut updated = row.clone();
     updated.latest_revision_id = Some(rev.id);
     updated.updated_at = ctx.now;
@@ -283,7 +458,16 @@ pub async fn revise_translation(ctx: &Ctx<'_>, id: TranslationId, input: Transla
     let mut after = content_summary(&updated);
     after["revision"] = json!(rev.number);
     after["revision_body_hash"] = json!(rev.body_hash);
-    journal(ctx, &tx, "translation.revise", "translation", Some(row.id), Some(before), Some(after)).await?;
+    journal(
+        ctx,
+        &tx,
+        "translation.revise",
+        "translation",
+        Some(row.id),
+        Some(before),
+        Some(after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(RevisionId(rev.id))
 }
@@ -301,12 +485,18 @@ fn apply_content(row: &mut translation::Model, c: &TranslationContent) {
 
 /// Publishes the latest revision of a translation now, or schedules it when `at` is in the
 /// future (a `content.publish` job runs it then). Needs the publish right (SC-1).
-pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Timestamp>) -> Result<(), ActionError> {
+pub async fn publish_translation(
+    ctx: &Ctx<'_>,
+    id: TranslationId,
+    at: Option<Timestamp>,
+) -> Result<(), ActionError> {
     ctx.actor.require(Capability::Publish, "publish")?;
     let tx = ctx.db.begin().await?;
     let row = store::get_translation(&tx, id).await?;
     if row.status == ContentStatus::Trashed.as_str() {
-        return Err(ActionError::Invalid("restore the item from the trash before publishing it".into()));
+        return Err(ActionError::Invalid(
+            "restore the item from the trash before publishing it".into(),
+        ));
     }
     let before = content_summary(&row);
     let mut updated = row.clone();
@@ -316,7 +506,14 @@ pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Ti
         Some(when) if when > ctx.now => {
             updated.status = ContentStatus::Scheduled.as_str().to_owned();
             updated.publish_at = Some(when);
-            jobs::enqueue(&tx, "content.publish", json!({"translation_id": id.0}), Some(format!("content.publish:{id}")), when).await?;
+            jobs::enqueue(
+                &tx,
+                "content.publish",
+                json!({"translation_id": id.0}),
+                Some(format!("content.publish:{id}")),
+                when,
+            )
+            .await?;
         }
         _ => {
             if let Some(rev_id) = row.latest_revision_id {
@@ -332,8 +529,21 @@ pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Ti
     }
     let updated = store::save_translation(&tx, updated).await?;
     store::touch_item(&tx, ItemId(row.item_id), ctx.now).await?;
-    let action = if updated.status == ContentStatus::Scheduled.as_str() { "translation.schedule" } else { "translation.publish" };
-    journal(ctx, &tx, action, "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
+    let action = if updated.status == ContentStatus::Scheduled.as_str() {
+        "translation.schedule"
+    } else {
+        "translation.publish"
+    };
+    journal(
+        ctx,
+        &tx,
+        action,
+        "translation",
+        Some(row.id),
+        Some(before),
+        Some(content_summary(&updated)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -341,7 +551,8 @@ pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Ti
 /// Moves every language version of an item to the trash, remembering each one's status so a
 /// restore puts it back as it was (SC-1: deletion is its own right and goes through the trash).
 pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
-    ctx.actor.require(Capability::Trash, "move content to the trash")?;
+    ctx.actor
+        .require(Capability::Trash, "move content to the trash")?;
     let tx = ctx.db.begin().await?;
     store::get_item(&tx, item_id).await?;
     let rows = store::translations_of_item(&tx, item_id).await?;
@@ -357,16 +568,42 @@ pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
         store::save_translation(&tx, updated).await?;
     }
     store::touch_item(&tx, item_id, ctx.now).await?;
-    jobs::enqueue(&tx, "search.remove", json!({"item_id": item_id.0}), Some(format!("search.remove:{item_id}")), ctx.now).await?;
-    jobs::enqueue(&tx, "cache.purge", json!({"item_id": item_id.0}), Some(format!("cache.purge:{item_id}")), ctx.now).await?;
-    journal(ctx, &tx, "item.trash", "item", Some(item_id.0), Some(json!(before)), None).await?;
+    jobs::enqueue(
+        &tx,
+        "search.remove",
+        json!({"item_id": item_id.0}),
+        Some(format!("search.remove:{item_id}")),
+        ctx.now,
+    )
+    .await?;
+    jobs::enqueue(
+        &tx,
+        "cache.purge",
+        json!({"item_id": item_id.0}),
+        Some(format!("cache.purge:{item_id}")),
+        ctx.now,
+    )
+    .await?;
+    journal(
+        ctx,
+        &tx,
+        "item.trash",
+        "item",
+        Some(item_id.0),
+        Some(json!(before)),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Restores an item from the trash to the statuses it had.
 pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
-    ctx.actor.require(Capability::RestoreFromTrash, "restore content from the trash")?;
+    ctx.actor.require(
+        Capability::RestoreFromTrash,
+        "restore content from the trash",
+    )?;
     let tx = ctx.db.begin().await?;
     let rows = store::translations_of_item(&tx, item_id).await?;
     let mut after = Vec::new();
@@ -375,7 +612,10 @@ pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionEr
             continue;
         }
         let mut updated = row.clone();
-        updated.status = row.status_before_trash.clone().unwrap_or_else(|| ContentStatus::Draft.as_str().to_owned());
+        updated.status = row
+            .status_before_trash
+            .clone()
+            .unwrap_or_else(|| ContentStatus::Draft.as_str().to_owned());
         updated.status_before_trash = None;
         updated.updated_at = ctx.now;
         let saved = store::save_translation(&tx, updated).await?;
@@ -385,7 +625,16 @@ pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionEr
         after.push(content_summary(&saved));
     }
     store::touch_item(&tx, item_id, ctx.now).await?;
-    journal(ctx, &tx, "item.restore", "item", Some(item_id.0), None, Some(json!(after))).await?;
+    journal(
+        ctx,
+        &tx,
+        "item.restore",
+        "item",
+        Some(item_id.0),
+        None,
+        Some(json!(after)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -402,9 +651,12 @@ pub struct CommentInput<'a> {
 
 /// Records a comment in a given moderation state (importer, demo, moderators).
 pub async fn add_comment(ctx: &Ctx<'_>, input: CommentInput<'_>) -> Result<CommentId, ActionError> {
-    ctx.actor.require(Capability::ModerateComments, "add moderated comments")?;
+    ctx.actor
+        .require(Capability::ModerateComments, "add moderated comments")?;
     if input.body.trim().is_empty() || input.author_name.trim().is_empty() {
-        return Err(ActionError::Invalid("a comment needs an author name and text".into()));
+        return Err(ActionError::Invalid(
+            "a comment needs an author name and text".into(),
+        ));
     }
     let tx = ctx.db.begin().await?;
     store::get_item(&tx, input.item_id).await?;
@@ -429,15 +681,31 @@ pub async fn add_comment(ctx: &Ctx<'_>, input: CommentInput<'_>) -> Result<Comme
 }
 
 /// Records a permanent redirect from an old path (migrations, renamed slugs; MG-4).
-pub async fn add_redirect(ctx: &Ctx<'_>, host: &str, old_path: &str, target_item: ItemId, target_lang: &LangCode) -> Result<(), ActionError> {
-    ctx.actor.require(Capability::ManageStructure, "manage redirects")?;
+pub async fn add_redirect(
+    ctx: &Ctx<'_>,
+    host: &str,
+    old_path: &str,
+    target_item: ItemId,
+    target_lang: &LangCode,
+) -> Result<(), ActionError> {
+    ctx.actor
+        .require(Capability::ManageStructure, "manage redirects")?;
     if !old_path.starts_with('/') {
-        return Err(ActionError::Invalid(format!("redirect path {old_path:?} must start with '/'")));
+        return Err(ActionError::Invalid(format!(
+            "redirect path {old_path:?} must start with '/'"
+        )));
     }
     let tx = ctx.db.begin().await?;
     let row = store::insert_redirect(
         &tx,
-        NewRedirect { host, old_path, target_item_id: Some(target_item), target_lang: Some(target_lang.as_str()), target_url: None, status_code: 301 },
+        NewRedirect {
+            host,
+            old_path,
+            target_item_id: Some(target_item),
+            target_lang: Some(target_lang.as_str()),
+            target_url: None,
+            status_code: 301,
+        },
         ctx.now,
     )
     .await?;
@@ -447,8 +715,12 @@ pub async fn add_redirect(ctx: &Ctx<'_>, host: &str, old_path: &str, target_item
 }
 
 /// Registers a stored media file (the caller has already written it under `storage_key`).
-pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<MediaId, ActionError> {
-    ctx.actor.require(Capability::CreateContent, "upload media")?;
+pub async fn register_media(
+    ctx: &Ctx<'_>,
+    new: store::NewMedia<'_>,
+) -> Result<MediaId, ActionError> {
+    ctx.actor
+        .require(Capability::CreateContent, "upload media")?;
     let tx = ctx.db.begin().await?;
     let row = store::insert_media(&tx, new, ctx.now).await?;
     journal(ctx, &tx, "media.create", "media", Some(row.id), None, Some(json!({"storage_key": row.storage_key, "mime": row.mime, "content_hash": row.content_hash, "bytes": row.byte_size}))).await?;
@@ -458,18 +730,31 @@ pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<M
 
 /// An author hands a draft to the editors (SC-1): draft → in review.
 pub async fn submit_for_review(ctx: &Ctx<'_>, id: TranslationId) -> Result<(), ActionError> {
-    ctx.actor.require(Capability::EditOwnContent, "submit content for review")?;
+    ctx.actor
+        .require(Capability::EditOwnContent, "submit content for review")?;
     let tx = ctx.db.begin().await?;
     let row = store::get_translation(&tx, id).await?;
     if row.status != ContentStatus::Draft.as_str() {
-        return Err(ActionError::Invalid(format!("only drafts can be submitted; this one is {}", row.status)));
+        return Err(ActionError::Invalid(format!(
+            "only drafts can be submitted; this one is {}",
+            row.status
+        )));
     }
     let before = content_summary(&row);
     let mut updated = row.clone();
     updated.status = ContentStatus::InReview.as_str().to_owned();
     updated.updated_at = ctx.now;
     let updated = store::save_translation(&tx, updated).await?;
-    journal(ctx, &tx, "translation.submit", "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
+    journal(
+        ctx,
+        &tx,
+        "translation.submit",
+        "translation",
+        Some(row.id),
+        Some(before),
+        Some(content_summary(&updated)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

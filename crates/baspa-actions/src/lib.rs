@@ -30,19 +30,40 @@ pub struct Actor {
 impl Actor {
     /// A built-in process (demo seeder, importer, CLI run by the operator) acting with full rights.
     pub fn system(label: &str) -> Self {
-        Self { user_id: None, label: label.to_owned(), role: Role::Administrator, ip: None, user_agent: None }
+        Self {
+            user_id: None,
+            label: label.to_owned(),
+            role: Role::Administrator,
+            ip: None,
+            user_agent: None,
+        }
     }
 
     pub fn user(id: UserId, email: &str, role: Role) -> Self {
-        Self { user_id: Some(id), label: email.to_owned(), role, ip: None, user_agent: None }
+        Self {
+            user_id: Some(id),
+            label: email.to_owned(),
+            role,
+            ip: None,
+            user_agent: None,
+        }
     }
 
     fn journal(&self) -> JournalActor {
-        JournalActor { user_id: self.user_id.map(|u| u.0), label: self.label.clone(), ip: self.ip.clone(), user_agent: self.user_agent.clone() }
+        JournalActor {
+            user_id: self.user_id.map(|u| u.0),
+            label: self.label.clone(),
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+        }
     }
 
     fn require(&self, capability: Capability, action: &'static str) -> Result<(), ActionError> {
-        if self.role.allows(capability) { Ok(()) } else { Err(ActionError::NotPermitted { action }) }
+        if self.role.allows(capability) {
+            Ok(())
+        } else {
+            Err(ActionError::NotPermitted { action })
+        }
     }
 }
 
@@ -56,10 +77,18 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(db: &'a DatabaseConnection, actor: &'a Actor) -> Self {
-        Self { db, actor, now: baspa_domain::time::now() }
+        Self {
+            db,
+            actor,
+            now: baspa_domain::time::now(),
+        }
     }
 
     pub fn at(db: &'a DatabaseConnection, actor: &'a Actor, now: Timestamp) -> Self {
-        Self { db, actor, now: baspa_domain::time::to_seconds(now) }
+        Self {
+            db,
+            actor,
+            now: baspa_domain::time::to_seconds(now),
+        }
     }
 }

@@ -9,9 +9,13 @@ use crate::{ActionError, Ctx};
 /// Adds or changes a language. Exactly one language is the default; setting a new default
 /// clears the flag on the others in the same transaction.
 pub async fn upsert_language(ctx: &Ctx<'_>, spec: &LanguageSpec) -> Result<(), ActionError> {
-    ctx.actor.require(Capability::ManageSettings, "change site languages")?;
+    ctx.actor
+        .require(Capability::ManageSettings, "change site languages")?;
     if spec.native_name.trim().is_empty() || spec.bcp47.trim().is_empty() {
-        return Err(ActionError::Invalid(format!("language {} needs a native name and a BCP-47 tag", spec.code)));
+        return Err(ActionError::Invalid(format!(
+            "language {} needs a native name and a BCP-47 tag",
+            spec.code
+        )));
     }
     let tx = ctx.db.begin().await?;
     let before = languages::upsert(&tx, spec, ctx.now).await?;

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use baspa_domain::{CommentStatus, ContentStatus, ItemId, ItemKind, Timestamp, TranslationId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::Value;
 
@@ -66,7 +67,11 @@ pub struct NewItem {
     pub is_sticky: bool,
 }
 
-pub async fn insert_item(db: &impl ConnectionTrait, new: NewItem, now: Timestamp) -> Result<item::Model, StoreError> {
+pub async fn insert_item(
+    db: &impl ConnectionTrait,
+    new: NewItem,
+    now: Timestamp,
+) -> Result<item::Model, StoreError> {
     Ok(item::ActiveModel {
         kind: Set(new.kind.as_str().to_owned()),
         parent_id: Set(new.parent_id.map(|i| i.0)),
@@ -84,23 +89,53 @@ pub async fn insert_item(db: &impl ConnectionTrait, new: NewItem, now: Timestamp
 }
 
 pub async fn get_item(db: &impl ConnectionTrait, id: ItemId) -> Result<item::Model, StoreError> {
-    item::Entity::find_by_id(id.0).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("item {id}")))
+    item::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("item {id}")))
 }
 
-pub async fn touch_item(db: &impl ConnectionTrait, id: ItemId, now: Timestamp) -> Result<(), StoreError> {
-    item::Entity::update_many().col_expr(item::Column::UpdatedAt, Expr::value(now)).filter(item::Column::Id.eq(id.0)).exec(db).await?;
+pub async fn touch_item(
+    db: &impl ConnectionTrait,
+    id: ItemId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    item::Entity::update_many()
+        .col_expr(item::Column::UpdatedAt, Expr::value(now))
+        .filter(item::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
-pub async fn set_item_tags(db: &impl ConnectionTrait, id: ItemId, tag_ids: &[ItemId]) -> Result<(), StoreError> {
-    item_tag::Entity::delete_many().filter(item_tag::Column::ItemId.eq(id.0)).exec(db).await?;
+pub async fn set_item_tags(
+    db: &impl ConnectionTrait,
+    id: ItemId,
+    tag_ids: &[ItemId],
+) -> Result<(), StoreError> {
+    item_tag::Entity::delete_many()
+        .filter(item_tag::Column::ItemId.eq(id.0))
+        .exec(db)
+        .await?;
     for (position, tag) in tag_ids.iter().enumerate() {
-        item_tag::ActiveModel { item_id: Set(id.0), tag_id: Set(tag.0), position: Set(position as i32) }.insert(db).await?;
+        item_tag::ActiveModel {
+            item_id: Set(id.0),
+            tag_id: Set(tag.0),
+            position: Set(position as i32),
+        }
+        .insert(db)
+        .await?;
     }
     Ok(())
 }
 
-pub async fn slug_is_taken(db: &impl ConnectionTrait, lang: &str, scope: &str, slug: &str, except: Option<TranslationId>) -> Result<bool, StoreError> {
+pub async fn slug_is_taken(
+    db: &impl ConnectionTrait,
+    lang: &str,
+    scope: &str,
+    slug: &str,
+    except: Option<TranslationId>,
+) -> Result<bool, StoreError> {
     let mut q = translation::Entity::find()
         .filter(translation::Column::Lang.eq(lang))
         .filter(translation::Column::SlugScope.eq(scope))
@@ -122,13 +157,20 @@ pub struct NewTranslation<'a> {
 
 fn map_slug_conflict(e: sea_orm::DbErr, lang: &str, slug: &str) -> StoreError {
     if crate::is_unique_violation(&e, "translations_slug_unique", "translations.slug") {
-        StoreError::SlugTaken { lang: lang.to_owned(), slug: slug.to_owned() }
+        StoreError::SlugTaken {
+            lang: lang.to_owned(),
+            slug: slug.to_owned(),
+        }
     } else {
         StoreError::Internal(e)
     }
 }
 
-pub async fn insert_translation(db: &impl ConnectionTrait, new: NewTranslation<'_>, now: Timestamp) -> Result<translation::Model, StoreError> {
+pub async fn insert_translation(
+    db: &impl ConnectionTrait,
+    new: NewTranslation<'_>,
+    now: Timestamp,
+) -> Result<translation::Model, StoreError> {
     let c = new.content;
     let (lang, slug) = (new.lang.to_owned(), c.slug.clone());
     translation::ActiveModel {
@@ -161,27 +203,52 @@ pub async fn insert_translation(db: &impl ConnectionTrait, new: NewTranslation<'
 }
 
 /// Writes every column of a translation row as given.
-pub async fn save_translation(db: &impl ConnectionTrait, row: translation::Model) -> Result<translation::Model, StoreError> {
+pub async fn save_translation(
+    db: &impl ConnectionTrait,
+    row: translation::Model,
+) -> Result<translation::Model, StoreError> {
     let (lang, slug) = (row.lang.clone(), row.slug.clone());
     let active: translation::ActiveModel = row.into();
-    active.reset_all().update(db).await.map_err(|e| map_slug_conflict(e, &lang, &slug))
+    active
+        .reset_all()
+        .update(db)
+        .await
+        .map_err(|e| map_slug_conflict(e, &lang, &slug))
 }
 
-pub async fn get_translation(db: &impl ConnectionTrait, id: TranslationId) -> Result<translation::Model, StoreError> {
-    translation::Entity::find_by_id(id.0).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("translation {id}")))
+pub async fn get_translation(
+    db: &impl ConnectionTrait,
+    id: TranslationId,
+) -> Result<translation::Model, StoreError> {
+    translation::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("translation {id}")))
 }
 
-pub async fn translations_of_item(db: &impl ConnectionTrait, id: ItemId) -> Result<Vec<translation::Model>, StoreError> {
-    Ok(translation::Entity::find().filter(translation::Column::ItemId.eq(id.0)).order_by_asc(translation::Column::Id).all(db).await?)
+pub async fn translations_of_item(
+    db: &impl ConnectionTrait,
+    id: ItemId,
+) -> Result<Vec<translation::Model>, StoreError> {
+    Ok(translation::Entity::find()
+        .filter(translation::Column::ItemId.eq(id.0))
+        .order_by_asc(translation::Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// Translations of many items at once (switchers, section names, tag names), optionally only
 /// the public ones.
-pub async fn translations_of_items(db: &impl ConnectionTrait, ids: &[i64], only_published: bool) -> Result<Vec<translation::Model>, StoreError> {
+pub async fn translations_of_items(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    only_published: bool,
+) -> Result<Vec<translation::Model>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = translation::Entity::find().filter(translation::Column::ItemId.is_in(ids.iter().copied()));
+    let mut q =
+        translation::Entity::find().filter(translation::Column::ItemId.is_in(ids.iter().copied()));
     if only_published {
         q = q.filter(translation::Column::Status.eq(ContentStatus::Published.as_str()));
     }
@@ -196,7 +263,11 @@ pub struct NewRevision<'a> {
     pub note: Option<String>,
 }
 
-pub async fn insert_revision(db: &impl ConnectionTrait, new: NewRevision<'_>, now: Timestamp) -> Result<revision::Model, StoreError> {
+pub async fn insert_revision(
+    db: &impl ConnectionTrait,
+    new: NewRevision<'_>,
+    now: Timestamp,
+) -> Result<revision::Model, StoreError> {
     let last: Option<i32> = revision::Entity::find()
         .select_only()
         .column_as(revision::Column::Number.max(), "max_number")
@@ -230,16 +301,32 @@ pub async fn insert_revision(db: &impl ConnectionTrait, new: NewRevision<'_>, no
     .await?)
 }
 
-pub async fn get_revision(db: &impl ConnectionTrait, id: i64) -> Result<revision::Model, StoreError> {
-    revision::Entity::find_by_id(id).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("revision {id}")))
+pub async fn get_revision(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<revision::Model, StoreError> {
+    revision::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("revision {id}")))
 }
 
-pub async fn revisions_of(db: &impl ConnectionTrait, id: TranslationId) -> Result<Vec<revision::Model>, StoreError> {
-    Ok(revision::Entity::find().filter(revision::Column::TranslationId.eq(id.0)).order_by_asc(revision::Column::Number).all(db).await?)
+pub async fn revisions_of(
+    db: &impl ConnectionTrait,
+    id: TranslationId,
+) -> Result<Vec<revision::Model>, StoreError> {
+    Ok(revision::Entity::find()
+        .filter(revision::Column::TranslationId.eq(id.0))
+        .order_by_asc(revision::Column::Number)
+        .all(db)
+        .await?)
 }
 
 /// All items of one kind (sections and tags are few; the site keeps them in memory per request).
-pub async fn items_of_kind(db: &impl ConnectionTrait, kind: ItemKind) -> Result<Vec<item::Model>, StoreError> {
+pub async fn items_of_kind(
+    db: &impl ConnectionTrait,
+    kind: ItemKind,
+) -> Result<Vec<item::Model>, StoreError> {
     Ok(item::Entity::find()
         .filter(item::Column::Kind.eq(kind.as_str()))
         .order_by_asc(item::Column::Position)
@@ -249,7 +336,12 @@ pub async fn items_of_kind(db: &impl ConnectionTrait, kind: ItemKind) -> Result<
 }
 
 /// A published translation by slug within a scope.
-pub async fn find_published(db: &impl ConnectionTrait, lang: &str, scope: &str, slug: &str) -> Result<Option<translation::Model>, StoreError> {
+pub async fn find_published(
+    db: &impl ConnectionTrait,
+    lang: &str,
+    scope: &str,
+    slug: &str,
+) -> Result<Option<translation::Model>, StoreError> {
     Ok(translation::Entity::find()
         .filter(translation::Column::Lang.eq(lang))
         .filter(translation::Column::SlugScope.eq(scope))
@@ -269,8 +361,13 @@ pub struct EntryFilter {
 }
 
 /// Published articles and documents in a language, newest first, with their items.
-pub async fn published_entries(db: &impl ConnectionTrait, lang: &str, filter: &EntryFilter) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
-    let mut item_cond = Condition::all().add(item::Column::Kind.is_in([ItemKind::Article.as_str(), ItemKind::Document.as_str()]));
+pub async fn published_entries(
+    db: &impl ConnectionTrait,
+    lang: &str,
+    filter: &EntryFilter,
+) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
+    let mut item_cond = Condition::all()
+        .add(item::Column::Kind.is_in([ItemKind::Article.as_str(), ItemKind::Document.as_str()]));
     if let Some(sections) = &filter.section_ids {
         item_cond = item_cond.add(item::Column::SectionId.is_in(sections.iter().copied()));
     }
@@ -284,7 +381,13 @@ pub async fn published_entries(db: &impl ConnectionTrait, lang: &str, filter: &E
             .await?;
         item_cond = item_cond.add(item::Column::Id.is_in(tagged));
     }
-    let item_ids: Vec<i64> = item::Entity::find().select_only().column(item::Column::Id).filter(item_cond).into_tuple().all(db).await?;
+    let item_ids: Vec<i64> = item::Entity::find()
+        .select_only()
+        .column(item::Column::Id)
+        .filter(item_cond)
+        .into_tuple()
+        .all(db)
+        .await?;
     if item_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -299,8 +402,17 @@ pub async fn published_entries(db: &impl ConnectionTrait, lang: &str, filter: &E
         .all(db)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|t| t.item_id).collect();
-    let items: HashMap<i64, item::Model> = item::Entity::find().filter(item::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|i| (i.id, i)).collect();
-    Ok(rows.into_iter().filter_map(|t| items.get(&t.item_id).cloned().map(|i| (t, i))).collect())
+    let items: HashMap<i64, item::Model> = item::Entity::find()
+        .filter(item::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|t| items.get(&t.item_id).cloned().map(|i| (t, i)))
+        .collect())
 }
 
 pub async fn tag_ids_of(db: &impl ConnectionTrait, id: ItemId) -> Result<Vec<i64>, StoreError> {
@@ -325,7 +437,11 @@ pub struct NewComment<'a> {
     pub ip: Option<String>,
 }
 
-pub async fn insert_comment(db: &impl ConnectionTrait, new: NewComment<'_>, now: Timestamp) -> Result<comment::Model, StoreError> {
+pub async fn insert_comment(
+    db: &impl ConnectionTrait,
+    new: NewComment<'_>,
+    now: Timestamp,
+) -> Result<comment::Model, StoreError> {
     Ok(comment::ActiveModel {
         item_id: Set(new.item_id.0),
         lang: Set(new.lang.to_owned()),
@@ -345,7 +461,11 @@ pub async fn insert_comment(db: &impl ConnectionTrait, new: NewComment<'_>, now:
     .await?)
 }
 
-pub async fn approved_comments(db: &impl ConnectionTrait, id: ItemId, lang: &str) -> Result<Vec<comment::Model>, StoreError> {
+pub async fn approved_comments(
+    db: &impl ConnectionTrait,
+    id: ItemId,
+    lang: &str,
+) -> Result<Vec<comment::Model>, StoreError> {
     Ok(comment::Entity::find()
         .filter(comment::Column::ItemId.eq(id.0))
         .filter(comment::Column::Lang.eq(lang))
@@ -369,7 +489,11 @@ pub struct NewRedirect<'a> {
     pub status_code: i32,
 }
 
-pub async fn insert_redirect(db: &impl ConnectionTrait, new: NewRedirect<'_>, now: Timestamp) -> Result<redirect::Model, StoreError> {
+pub async fn insert_redirect(
+    db: &impl ConnectionTrait,
+    new: NewRedirect<'_>,
+    now: Timestamp,
+) -> Result<redirect::Model, StoreError> {
     Ok(redirect::ActiveModel {
         host: Set(new.host.to_owned()),
         old_path: Set(new.old_path.to_owned()),
@@ -386,13 +510,21 @@ pub async fn insert_redirect(db: &impl ConnectionTrait, new: NewRedirect<'_>, no
 }
 
 /// A redirect for this exact path on this host, or on any host (`""`).
-pub async fn find_redirect(db: &impl ConnectionTrait, host: &str, path: &str) -> Result<Option<redirect::Model>, StoreError> {
+pub async fn find_redirect(
+    db: &impl ConnectionTrait,
+    host: &str,
+    path: &str,
+) -> Result<Option<redirect::Model>, StoreError> {
     let rows = redirect::Entity::find()
         .filter(redirect::Column::OldPathHash.eq(path_hash(path)))
         .filter(redirect::Column::Host.is_in([host, ""]))
         .all(db)
         .await?;
-    Ok(rows.iter().find(|r| r.host == host).or_else(|| rows.first()).cloned())
+    Ok(rows
+        .iter()
+        .find(|r| r.host == host)
+        .or_else(|| rows.first())
+        .cloned())
 }
 
 pub struct NewMedia<'a> {
@@ -407,7 +539,11 @@ pub struct NewMedia<'a> {
     pub uploaded_by: Option<i64>,
 }
 
-pub async fn insert_media(db: &impl ConnectionTrait, new: NewMedia<'_>, now: Timestamp) -> Result<media::Model, StoreError> {
+pub async fn insert_media(
+    db: &impl ConnectionTrait,
+    new: NewMedia<'_>,
+    now: Timestamp,
+) -> Result<media::Model, StoreError> {
     Ok(media::ActiveModel {
         storage_key: Set(new.storage_key.to_owned()),
         original_name: Set(new.original_name.to_owned()),
@@ -425,18 +561,33 @@ pub async fn insert_media(db: &impl ConnectionTrait, new: NewMedia<'_>, now: Tim
     .await?)
 }
 
-pub async fn media_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<media::Model>, StoreError> {
+pub async fn media_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<media::Model>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(media::Entity::find().filter(media::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+    Ok(media::Entity::find()
+        .filter(media::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
 }
 
-pub async fn media_by_storage_key(db: &impl ConnectionTrait, key: &str) -> Result<Option<media::Model>, StoreError> {
-    Ok(media::Entity::find().filter(media::Column::StorageKey.eq(key)).one(db).await?)
+pub async fn media_by_storage_key(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<media::Model>, StoreError> {
+    Ok(media::Entity::find()
+        .filter(media::Column::StorageKey.eq(key))
+        .one(db)
+        .await?)
 }
 
 /// Count of items of a kind (demo seeding and reports).
 pub async fn count_items(db: &impl ConnectionTrait, kind: ItemKind) -> Result<u64, StoreError> {
-    Ok(item::Entity::find().filter(item::Column::Kind.eq(kind.as_str())).count(db).await?)
+    Ok(item::Entity::find()
+        .filter(item::Column::Kind.eq(kind.as_str()))
+        .count(db)
+        .await?)
 }

@@ -23,7 +23,12 @@ pub fn timestamp_column(def: &mut ColumnDef, backend: DbBackend) -> &mut ColumnD
 pub async fn prepare_connection(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     let statements: &[&str] = match db.get_database_backend() {
         // WAL lets the site read while a writer works; FKs are off by default in SQLite.
-        DbBackend::Sqlite => &["PRAGMA foreign_keys = ON", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000"],
+        DbBackend::Sqlite => &[
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA busy_timeout = 5000",
+        ],
         DbBackend::MySql => &["SET time_zone = '+00:00'"],
         DbBackend::Postgres => &["SET TIME ZONE 'UTC'"],
         _ => &[],
@@ -50,7 +55,9 @@ pub async fn server_version(db: &impl ConnectionTrait) -> Result<String, DbErr> 
         DbBackend::Sqlite => "SELECT sqlite_version() AS v",
         _ => "SELECT version() AS v",
     };
-    let row = db.query_one_raw(Statement::from_string(backend, sql)).await?;
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?;
     match row {
         Some(row) => row.try_get::<String>("", "v"),
         None => Err(DbErr::RecordNotFound("server version".to_owned())),

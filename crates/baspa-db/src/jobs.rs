@@ -3,13 +3,21 @@
 //! roll back together. The worker that claims jobs arrives with the jobs issue.
 
 use baspa_domain::{JobId, JobStatus, Timestamp};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 use serde_json::Value;
 
 use crate::entity::job;
 
 /// Enqueues a job unless one with the same dedupe key is still queued.
-pub async fn enqueue(db: &impl ConnectionTrait, kind: &str, payload: Value, dedupe_key: Option<String>, run_at: Timestamp) -> Result<JobId, DbErr> {
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    payload: Value,
+    dedupe_key: Option<String>,
+    run_at: Timestamp,
+) -> Result<JobId, DbErr> {
     if let Some(key) = &dedupe_key {
         let existing = job::Entity::find()
             .filter(job::Column::DedupeKey.eq(key.as_str()))

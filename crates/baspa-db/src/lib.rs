@@ -34,7 +34,9 @@ pub enum StoreError {
 /// instead of the constraint, so both spellings are matched.
 pub(crate) fn is_unique_violation(err: &DbErr, constraint: &str, sqlite_columns: &str) -> bool {
     match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) => message.contains(constraint) || message.contains(sqlite_columns),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(message)) => {
+            message.contains(constraint) || message.contains(sqlite_columns)
+        }
         _ => false,
     }
 }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 pub struct LangCode(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("language code {0:?} is not valid: use 2-3 lower-case letters, optionally followed by '-' and a subtag (e.g. kk, ru, kk-latn)")]
+#[error(
+    "language code {0:?} is not valid: use 2-3 lower-case letters, optionally followed by '-' and a subtag (e.g. kk, ru, kk-latn)"
+)]
 pub struct LangCodeError(pub String);
 
 impl LangCode {
@@ -17,8 +19,10 @@ impl LangCode {
         let lowered = raw.trim().to_ascii_lowercase();
         let mut parts = lowered.split('-');
         let primary = parts.next().unwrap_or_default();
-        let primary_ok = (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
-        let rest_ok = parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+        let primary_ok =
+            (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
+        let rest_ok = parts
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
         if primary_ok && rest_ok {
             Ok(Self(lowered))
         } else {
@@ -77,10 +81,10 @@ pub struct LanguageSpec {
 
 impl LanguageSpec {
     /// The URL path prefix for this language: `""` for host routing, `"/en"` for path routing.
-    pub fn path_prefix(&self) -> &str {
+    pub fn path_prefix(&self) -> String {
         match &self.routing {
-            LanguageRouting::Host(_) => "",
-            LanguageRouting::PathPrefix(p) => p.trim_end_matches('/'),
+            LanguageRouting::Host(_) => String::new(),
+            LanguageRouting::PathPrefix(p) => format!("/{}", p.trim_matches('/')),
         }
     }
 }
@@ -90,10 +94,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ml2_path_prefixes_are_absolute_whatever_the_configured_spelling() {
+        for raw in ["en", "/en", "en/", "/en/"] {
+            let spec = LanguageSpec {
+                code: LangCode::parse("en").unwrap(),
+                bcp47: "en".into(),
+                native_name: "English".into(),
+                routing: LanguageRouting::PathPrefix(raw.into()),
+                is_default: false,
+                fallback: vec![],
+                position: 0,
+            };
+            assert_eq!(spec.path_prefix(), "/en", "{raw}");
+        }
+    }
+
+    #[test]
     fn ml1_language_codes_are_parsed_strictly() {
-        for (raw, ok) in [("kk", true), ("RU", true), ("kk-latn", true), ("k", false), ("kk_KZ", false), ("", false), ("қз", false)] {
+        for (raw, ok) in [
+            ("kk", true),
+            ("RU", true),
+            ("kk-latn", true),
+            ("k", false),
+            ("kk_KZ", false),
+            ("", false),
+            ("қз", false),
+        ] {
             assert_eq!(LangCode::parse(raw).is_ok(), ok, "{raw}");
         }
-        assert_eq!(LangCode::parse("RU").map(|c| c.to_string()), Ok("ru".to_owned()));
+        assert_eq!(
+            LangCode::parse("RU").map(|c| c.to_string()),
+            Ok("ru".to_owned())
+        );
     }
 }

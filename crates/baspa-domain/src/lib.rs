@@ -11,7 +11,7 @@ pub mod status;
 pub mod time;
 
 pub use ids::*;
-pub use lang::{LangCode, LangCodeError, LanguageSpec, LanguageRouting};
+pub use lang::{LangCode, LangCodeError, LanguageRouting, LanguageSpec};
 pub use permission::{Capability, Role};
 pub use rich_text::SanitizedHtml;
 pub use slug::{Slug, SlugError};

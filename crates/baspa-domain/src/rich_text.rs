@@ -14,15 +14,52 @@ pub struct SanitizedHtml(String);
 
 static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let tags: HashSet<&'static str> = [
-        "p", "br", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "s", "sub", "sup", "blockquote", "ul", "ol",
-        "li", "a", "img", "figure", "figcaption", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "hr",
-        "pre", "code", "span",
+        "p",
+        "br",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "u",
+        "s",
+        "sub",
+        "sup",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "img",
+        "figure",
+        "figcaption",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "th",
+        "td",
+        "caption",
+        "hr",
+        "pre",
+        "code",
+        "span",
     ]
     .into_iter()
     .collect();
     let mut attrs: HashMap<&'static str, HashSet<&'static str>> = HashMap::new();
     attrs.insert("a", ["href", "title"].into_iter().collect());
-    attrs.insert("img", ["src", "alt", "width", "height", "title"].into_iter().collect());
+    attrs.insert(
+        "img",
+        ["src", "alt", "width", "height", "title"]
+            .into_iter()
+            .collect(),
+    );
     attrs.insert("td", ["colspan", "rowspan"].into_iter().collect());
     attrs.insert("th", ["colspan", "rowspan", "scope"].into_iter().collect());
     attrs.insert("ol", ["start"].into_iter().collect());
@@ -71,7 +108,12 @@ impl SanitizedHtml {
                 _ => {}
             }
         }
-        let text = out.replace("&nbsp;", " ").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"");
+        let text = out
+            .replace("&nbsp;", " ")
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"");
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
@@ -101,8 +143,15 @@ mod tests {
         let html = "<h2>Тақырып</h2><ul><li><strong>бір</strong></li></ul><table><tr><td colspan=\"2\">х</td></tr></table>";
         let clean = SanitizedHtml::sanitize(html);
         for kept in ["<h2>", "<strong>", "<li>", "colspan=\"2\""] {
-            assert!(clean.as_str().contains(kept), "{kept} lost in {}", clean.as_str());
+            assert!(
+                clean.as_str().contains(kept),
+                "{kept} lost in {}",
+                clean.as_str()
+            );
         }
-        assert_eq!(SanitizedHtml::sanitize("<p>a &amp; b</p><p>c</p>").plain_text(), "a & b c");
+        assert_eq!(
+            SanitizedHtml::sanitize("<p>a &amp; b</p><p>c</p>").plain_text(),
+            "a & b c"
+        );
     }
 }

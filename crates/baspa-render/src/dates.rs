@@ -3,16 +3,59 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 
-const KK_MONTHS: [&str; 12] = ["қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан"];
-const RU_MONTHS_GENITIVE: [&str; 12] = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"];
-const EN_MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const KK_MONTHS: [&str; 12] = [
+    "қаңтар",
+    "ақпан",
+    "наурыз",
+    "сәуір",
+    "мамыр",
+    "маусым",
+    "шілде",
+    "тамыз",
+    "қыркүйек",
+    "қазан",
+    "қараша",
+    "желтоқсан",
+];
+const RU_MONTHS_GENITIVE: [&str; 12] = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+];
+const EN_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 const KZ_OFFSET_SECONDS: i32 = 5 * 3600;
 
 /// Formats an RFC 3339 time for display; input that does not parse is returned unchanged.
 pub fn format_date(rfc3339: &str, lang: &str) -> String {
-    let Ok(at) = DateTime::parse_from_rfc3339(rfc3339) else { return rfc3339.to_owned() };
-    let Some(offset) = FixedOffset::east_opt(KZ_OFFSET_SECONDS) else { return rfc3339.to_owned() };
+    let Ok(at) = DateTime::parse_from_rfc3339(rfc3339) else {
+        return rfc3339.to_owned();
+    };
+    let Some(offset) = FixedOffset::east_opt(KZ_OFFSET_SECONDS) else {
+        return rfc3339.to_owned();
+    };
     let local = at.with_timezone(&offset);
     let (y, m, d) = (local.year(), local.month0() as usize, local.day());
     let time = format!("{:02}:{:02}", local.hour(), local.minute());
@@ -29,9 +72,18 @@ mod tests {
 
     #[test]
     fn ml7_dates_use_local_month_names_and_kazakhstan_time() {
-        assert_eq!(format_date("2026-11-23T09:35:00+00:00", "kk"), "2026 ж. 23 қараша, 14:35");
-        assert_eq!(format_date("2026-11-23T09:35:00+00:00", "ru"), "23 ноября 2026 г., 14:35");
-        assert_eq!(format_date("2026-12-31T20:00:00+00:00", "en"), "1 January 2027, 01:00");
+        assert_eq!(
+            format_date("2026-11-23T09:35:00+00:00", "kk"),
+            "2026 ж. 23 қараша, 14:35"
+        );
+        assert_eq!(
+            format_date("2026-11-23T09:35:00+00:00", "ru"),
+            "23 ноября 2026 г., 14:35"
+        );
+        assert_eq!(
+            format_date("2026-12-31T20:00:00+00:00", "en"),
+            "1 January 2027, 01:00"
+        );
         assert_eq!(format_date("not a date", "kk"), "not a date");
     }
 }

@@ -7,12 +7,15 @@ use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use baspa_db::content::{self as store, EntryFilter};
 use baspa_db::entity::{item, media, translation};
 use baspa_db::{languages, users};
 use baspa_domain::{ItemId, ItemKind, LanguageSpec, UserId};
-use baspa_render::view::{Alternate, Card, Chrome, Comment, EntryView, ErrorView, HomeView, Image, LanguageLink, Link, SectionBlock, SectionView};
+use baspa_render::view::{
+    Alternate, Card, Chrome, Comment, EntryView, ErrorView, HomeView, Image, LanguageLink, Link,
+    SectionBlock, SectionView,
+};
 use baspa_render::{obfuscate_emails, translate};
 use serde_json::Value;
 
@@ -53,12 +56,20 @@ impl Sections {
     async fn load(state: &SiteState, lang: &str) -> Result<Self, SiteError> {
         let items = store::items_of_kind(&state.db, ItemKind::Section).await?;
         let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
-        let titles = store::translations_of_items(&state.db, &ids, true).await?.into_iter().filter(|t| t.lang == lang).map(|t| (t.item_id, t)).collect();
+        let titles = store::translations_of_items(&state.db, &ids, true)
+            .await?
+            .into_iter()
+            .filter(|t| t.lang == lang)
+            .map(|t| (t.item_id, t))
+            .collect();
         Ok(Self { items, titles })
     }
 
     fn parent_of(&self, id: i64) -> Option<i64> {
-        self.items.iter().find(|i| i.id == id).and_then(|i| i.parent_id)
+        self.items
+            .iter()
+            .find(|i| i.id == id)
+            .and_then(|i| i.parent_id)
     }
 
     /// `/economy/finance/`, or `None` when a section on the way has no translation in this language.
@@ -82,7 +93,9 @@ impl Sections {
         let mut parent: Option<i64> = None;
         let mut found = None;
         for seg in segments {
-            let next = self.items.iter().find(|i| i.parent_id == parent && self.titles.get(&i.id).is_some_and(|t| t.slug == *seg))?;
+            let next = self.items.iter().find(|i| {
+                i.parent_id == parent && self.titles.get(&i.id).is_some_and(|t| t.slug == *seg)
+            })?;
             parent = Some(next.id);
             found = Some(next.id);
         }
@@ -94,18 +107,30 @@ impl Sections {
         let mut i = 0;
         while i < out.len() {
             let cur = out[i];
-            out.extend(self.items.iter().filter(|s| s.parent_id == Some(cur)).map(|s| s.id));
+            out.extend(
+                self.items
+                    .iter()
+                    .filter(|s| s.parent_id == Some(cur))
+                    .map(|s| s.id),
+            );
             i += 1;
         }
         out
     }
 
     fn link(&self, id: i64, visit: &Visit) -> Option<Link> {
-        Some(Link { title: self.titles.get(&id)?.title.clone(), href: visit.href(&self.path_of(id)?) })
+        Some(Link {
+            title: self.titles.get(&id)?.title.clone(),
+            href: visit.href(&self.path_of(id)?),
+        })
     }
 
     fn children(&self, parent: Option<i64>, visit: &Visit) -> Vec<Link> {
-        self.items.iter().filter(|i| i.parent_id == parent).filter_map(|i| self.link(i.id, visit)).collect()
+        self.items
+            .iter()
+            .filter(|i| i.parent_id == parent)
+            .filter_map(|i| self.link(i.id, visit))
+            .collect()
     }
 
     fn breadcrumbs(&self, id: i64, visit: &Visit) -> Vec<Link> {
@@ -133,13 +158,36 @@ fn entry_path(sections: &Sections, item: &item::Model, t: &translation::Model) -
 }
 
 fn image_of(m: &media::Model, lang: &str, fallback_alt: &str) -> Image {
-    let alt = m.alt.get(lang).and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(fallback_alt).to_owned();
-    Image { src: format!("/media/{}", m.storage_key), alt, width: m.width, height: m.height }
+    let alt = m
+        .alt
+        .get(lang)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(fallback_alt)
+        .to_owned();
+    Image {
+        src: format!("/media/{}", m.storage_key),
+        alt,
+        width: m.width,
+        height: m.height,
+    }
 }
 
-async fn cards(state: &SiteState, visit: &Visit, sections: &Sections, rows: Vec<(translation::Model, item::Model)>) -> Result<Vec<Card>, SiteError> {
-    let media_ids: Vec<i64> = rows.iter().filter_map(|(_, i)| i.featured_media_id).collect();
-    let media: HashMap<i64, media::Model> = store::media_by_ids(&state.db, &media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
+async fn cards(
+    state: &SiteState,
+    visit: &Visit,
+    sections: &Sections,
+    rows: Vec<(translation::Model, item::Model)>,
+) -> Result<Vec<Card>, SiteError> {
+    let media_ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|(_, i)| i.featured_media_id)
+        .collect();
+    let media: HashMap<i64, media::Model> = store::media_by_ids(&state.db, &media_ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|(t, i)| Card {
@@ -147,7 +195,10 @@ async fn cards(state: &SiteState, visit: &Visit, sections: &Sections, rows: Vec<
             excerpt: t.excerpt.clone(),
             published_at: t.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
             section: i.section_id.and_then(|s| sections.link(s, visit)),
-            image: i.featured_media_id.and_then(|m| media.get(&m)).map(|m| image_of(m, visit.code(), &t.title)),
+            image: i
+                .featured_media_id
+                .and_then(|m| media.get(&m))
+                .map(|m| image_of(m, visit.code(), &t.title)),
             title: t.title,
         })
         .collect())
@@ -155,7 +206,14 @@ async fn cards(state: &SiteState, visit: &Visit, sections: &Sections, rows: Vec<
 
 /// Head and navigation for a page. `versions` maps language codes to the path of this page's
 /// translation in that language (only existing, published ones).
-fn chrome(state: &SiteState, visit: &Visit, sections: &Sections, title: &str, description: &str, versions: &HashMap<String, String>) -> Chrome {
+fn chrome(
+    state: &SiteState,
+    visit: &Visit,
+    sections: &Sections,
+    title: &str,
+    description: &str,
+    versions: &HashMap<String, String>,
+) -> Chrome {
     let languages = visit
         .languages
         .iter()
@@ -163,19 +221,33 @@ fn chrome(state: &SiteState, visit: &Visit, sections: &Sections, title: &str, de
             code: l.code.to_string(),
             bcp47: l.bcp47.clone(),
             native_name: l.native_name.clone(),
-            href: visit.absolute(l, versions.get(l.code.as_str()).map(String::as_str).unwrap_or("/")),
+            href: visit.absolute(
+                l,
+                versions
+                    .get(l.code.as_str())
+                    .map(String::as_str)
+                    .unwrap_or("/"),
+            ),
             is_current: l.code == visit.lang.code,
         })
         .collect();
     let mut alternates: Vec<Alternate> = visit
         .languages
         .iter()
-        .filter_map(|l| versions.get(l.code.as_str()).map(|p| Alternate { hreflang: l.bcp47.clone(), href: visit.absolute(l, p) }))
+        .filter_map(|l| {
+            versions.get(l.code.as_str()).map(|p| Alternate {
+                hreflang: l.bcp47.clone(),
+                href: visit.absolute(l, p),
+            })
+        })
         .collect();
     if let Some(default) = visit.languages.iter().find(|l| l.is_default)
         && let Some(p) = versions.get(default.code.as_str())
     {
-        alternates.push(Alternate { hreflang: "x-default".into(), href: visit.absolute(default, p) });
+        alternates.push(Alternate {
+            hreflang: "x-default".into(),
+            href: visit.absolute(default, p),
+        });
     }
     Chrome {
         lang: visit.code().to_owned(),
@@ -184,7 +256,10 @@ fn chrome(state: &SiteState, visit: &Visit, sections: &Sections, title: &str, de
         home_href: visit.href("/"),
         title: title.to_owned(),
         description: description.to_owned(),
-        canonical: versions.get(visit.code()).map(|p| visit.absolute(&visit.lang, p)).unwrap_or_default(),
+        canonical: versions
+            .get(visit.code())
+            .map(|p| visit.absolute(&visit.lang, p))
+            .unwrap_or_default(),
         alternates,
         nav: sections.children(None, visit),
         languages,
@@ -193,40 +268,109 @@ fn chrome(state: &SiteState, visit: &Visit, sections: &Sections, title: &str, de
 }
 
 fn every_language_home(visit: &Visit) -> HashMap<String, String> {
-    visit.languages.iter().map(|l| (l.code.to_string(), "/".to_owned())).collect()
+    visit
+        .languages
+        .iter()
+        .map(|l| (l.code.to_string(), "/".to_owned()))
+        .collect()
+}
+
+/// 301: the old address is gone for good (MG-4 asks for 301 precisely; axum's helper sends 308).
+fn moved_permanently(location: &str) -> Response {
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
+}
+
+/// 302 to the language version of an entry point; it depends on the request, so caches must vary.
+fn found(location: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location.to_owned()),
+            (header::VARY, "Accept-Language, Cookie".to_owned()),
+        ],
+    )
+        .into_response()
 }
 
 fn html(body: String) -> Response {
     let mut res = Html(body).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=60"));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=60"),
+    );
     res
 }
 
-async fn home(state: &SiteState, visit: &Visit, sections: &Sections) -> Result<Response, SiteError> {
-    let lead_rows = store::published_entries(&state.db, visit.code(), &EntryFilter { limit: 12, ..Default::default() }).await?;
+async fn home(
+    state: &SiteState,
+    visit: &Visit,
+    sections: &Sections,
+) -> Result<Response, SiteError> {
+    let lead_rows = store::published_entries(
+        &state.db,
+        visit.code(),
+        &EntryFilter {
+            limit: 12,
+            ..Default::default()
+        },
+    )
+    .await?;
     let lead = cards(state, visit, sections, lead_rows).await?;
     let mut blocks = Vec::new();
     for top in sections.items.iter().filter(|s| s.parent_id.is_none()) {
-        let Some(link) = sections.link(top.id, visit) else { continue };
-        let filter = EntryFilter { section_ids: Some(sections.descendants_and_self(top.id)), limit: 4, ..Default::default() };
+        let Some(link) = sections.link(top.id, visit) else {
+            continue;
+        };
+        let filter = EntryFilter {
+            section_ids: Some(sections.descendants_and_self(top.id)),
+            limit: 4,
+            ..Default::default()
+        };
         let rows = store::published_entries(&state.db, visit.code(), &filter).await?;
         if !rows.is_empty() {
-            blocks.push(SectionBlock { section: link, cards: cards(state, visit, sections, rows).await? });
+            blocks.push(SectionBlock {
+                section: link,
+                cards: cards(state, visit, sections, rows).await?,
+            });
         }
     }
     let title = translate(visit.code(), "site-name", None);
-    let view = HomeView { chrome: chrome(state, visit, sections, &state.site_name, &title, &every_language_home(visit)), lead, sections: blocks };
+    let view = HomeView {
+        chrome: chrome(
+            state,
+            visit,
+            sections,
+            &state.site_name,
+            &title,
+            &every_language_home(visit),
+        ),
+        lead,
+        sections: blocks,
+    };
     Ok(html(state.renderer.render("home.html", &view)?))
 }
 
 /// Paths of a translation group's published versions in every language.
-async fn versions_of(state: &SiteState, visit: &Visit, item: &item::Model, path_in: impl Fn(&Sections, &translation::Model) -> Option<String>) -> Result<HashMap<String, String>, SiteError> {
+async fn versions_of(
+    state: &SiteState,
+    visit: &Visit,
+    item: &item::Model,
+    path_in: impl Fn(&Sections, &translation::Model) -> Option<String>,
+) -> Result<HashMap<String, String>, SiteError> {
     let mut out = HashMap::new();
     for t in store::translations_of_item(&state.db, ItemId(item.id)).await? {
         if t.status != "published" {
             continue;
         }
-        let other = if t.lang == visit.code() { None } else { Some(Sections::load(state, &t.lang).await?) };
+        let other = if t.lang == visit.code() {
+            None
+        } else {
+            Some(Sections::load(state, &t.lang).await?)
+        };
         let secs = match &other {
             Some(s) => s,
             None => &Sections::load(state, visit.code()).await?,
@@ -238,38 +382,78 @@ async fn versions_of(state: &SiteState, visit: &Visit, item: &item::Model, path_
     Ok(out)
 }
 
-async fn section_page(state: &SiteState, visit: &Visit, sections: &Sections, id: i64) -> Result<Response, SiteError> {
+async fn section_page(
+    state: &SiteState,
+    visit: &Visit,
+    sections: &Sections,
+    id: i64,
+) -> Result<Response, SiteError> {
     let t = sections.titles.get(&id).ok_or(SiteError::NotFound)?;
-    let filter = EntryFilter { section_ids: Some(sections.descendants_and_self(id)), limit: 30, ..Default::default() };
+    let filter = EntryFilter {
+        section_ids: Some(sections.descendants_and_self(id)),
+        limit: 30,
+        ..Default::default()
+    };
     let rows = store::published_entries(&state.db, visit.code(), &filter).await?;
     let item = store::get_item(&state.db, ItemId(id)).await?;
     let versions = versions_of(state, visit, &item, |secs, _| secs.path_of(id)).await?;
-    let description = t.meta_description.clone().unwrap_or_else(|| t.excerpt.clone());
+    let description = t
+        .meta_description
+        .clone()
+        .unwrap_or_else(|| t.excerpt.clone());
     let view = SectionView {
-        chrome: chrome(state, visit, sections, t.meta_title.as_deref().unwrap_or(&t.title), &description, &versions),
+        chrome: chrome(
+            state,
+            visit,
+            sections,
+            t.meta_title.as_deref().unwrap_or(&t.title),
+            &description,
+            &versions,
+        ),
         heading: t.title.clone(),
         description: t.excerpt.clone(),
         body_html: obfuscate_emails(&t.body),
-        breadcrumbs: sections.breadcrumbs(id, visit).into_iter().rev().skip(1).rev().collect(),
+        breadcrumbs: sections
+            .breadcrumbs(id, visit)
+            .into_iter()
+            .rev()
+            .skip(1)
+            .rev()
+            .collect(),
         children: sections.children(Some(id), visit),
         cards: cards(state, visit, sections, rows).await?,
     };
     Ok(html(state.renderer.render("section.html", &view)?))
 }
 
-async fn entry_page(state: &SiteState, visit: &Visit, sections: &Sections, t: translation::Model, requested: &str) -> Result<Response, SiteError> {
+async fn entry_page(
+    state: &SiteState,
+    visit: &Visit,
+    sections: &Sections,
+    t: translation::Model,
+    requested: &str,
+) -> Result<Response, SiteError> {
     let item = store::get_item(&state.db, ItemId(t.item_id)).await?;
     let canonical = entry_path(sections, &item, &t);
     if canonical != requested {
-        return Ok(Redirect::permanent(&visit.href(&canonical)).into_response());
+        return Ok(moved_permanently(&visit.href(&canonical)).into_response());
     }
-    let versions = versions_of(state, visit, &item, |secs, tr| Some(entry_path(secs, &item, tr))).await?;
+    let versions = versions_of(state, visit, &item, |secs, tr| {
+        Some(entry_path(secs, &item, tr))
+    })
+    .await?;
     let image = match item.featured_media_id {
-        Some(m) => store::media_by_ids(&state.db, &[m]).await?.first().map(|m| image_of(m, visit.code(), &t.title)),
+        Some(m) => store::media_by_ids(&state.db, &[m])
+            .await?
+            .first()
+            .map(|m| image_of(m, visit.code(), &t.title)),
         None => None,
     };
     let author = match item.author_id {
-        Some(a) => users::get(&state.db, UserId(a)).await.ok().map(|u| u.display_name),
+        Some(a) => users::get(&state.db, UserId(a))
+            .await
+            .ok()
+            .map(|u| u.display_name),
         None => None,
     };
     let tag_ids = store::tag_ids_of(&state.db, ItemId(item.id)).await?;
@@ -277,36 +461,77 @@ async fn entry_page(state: &SiteState, visit: &Visit, sections: &Sections, t: tr
         .await?
         .into_iter()
         .filter(|tt| tt.lang == visit.code())
-        .map(|tt| Link { href: visit.href(&format!("/tag/{}", tt.slug)), title: tt.title })
+        .map(|tt| Link {
+            href: visit.href(&format!("/tag/{}", tt.slug)),
+            title: tt.title,
+        })
         .collect();
     let comments = store::approved_comments(&state.db, ItemId(item.id), visit.code())
         .await?
         .into_iter()
-        .map(|c| Comment { id: c.id, parent_id: c.parent_id, author_name: c.author_name, body: obfuscate_emails(&c.body), created_at: c.created_at.to_rfc3339() })
+        .map(|c| Comment {
+            id: c.id,
+            parent_id: c.parent_id,
+            author_name: c.author_name,
+            body: obfuscate_emails(&c.body),
+            created_at: c.created_at.to_rfc3339(),
+        })
         .collect();
-    let description = t.meta_description.clone().unwrap_or_else(|| t.excerpt.clone());
+    let description = t
+        .meta_description
+        .clone()
+        .unwrap_or_else(|| t.excerpt.clone());
     let view = EntryView {
-        chrome: chrome(state, visit, sections, t.meta_title.as_deref().unwrap_or(&t.title), &description, &versions),
+        chrome: chrome(
+            state,
+            visit,
+            sections,
+            t.meta_title.as_deref().unwrap_or(&t.title),
+            &description,
+            &versions,
+        ),
         heading: t.title.clone(),
         excerpt: t.excerpt.clone(),
         body_html: obfuscate_emails(&t.body),
         published_at: t.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
         author,
-        breadcrumbs: item.section_id.map(|s| sections.breadcrumbs(s, visit)).unwrap_or_default(),
+        breadcrumbs: item
+            .section_id
+            .map(|s| sections.breadcrumbs(s, visit))
+            .unwrap_or_default(),
         image,
-        image_caption: t.fields.get("image_caption").and_then(Value::as_str).map(str::to_owned),
+        image_caption: t
+            .fields
+            .get("image_caption")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         tags,
         comments,
     };
     Ok(html(state.renderer.render("entry.html", &view)?))
 }
 
-async fn simple_page(state: &SiteState, visit: &Visit, sections: &Sections, t: translation::Model) -> Result<Response, SiteError> {
+async fn simple_page(
+    state: &SiteState,
+    visit: &Visit,
+    sections: &Sections,
+    t: translation::Model,
+) -> Result<Response, SiteError> {
     let item = store::get_item(&state.db, ItemId(t.item_id)).await?;
     let versions = versions_of(state, visit, &item, |_, tr| Some(format!("/{}", tr.slug))).await?;
-    let description = t.meta_description.clone().unwrap_or_else(|| t.excerpt.clone());
+    let description = t
+        .meta_description
+        .clone()
+        .unwrap_or_else(|| t.excerpt.clone());
     let view = EntryView {
-        chrome: chrome(state, visit, sections, t.meta_title.as_deref().unwrap_or(&t.title), &description, &versions),
+        chrome: chrome(
+            state,
+            visit,
+            sections,
+            t.meta_title.as_deref().unwrap_or(&t.title),
+            &description,
+            &versions,
+        ),
         heading: t.title.clone(),
         excerpt: String::new(),
         body_html: obfuscate_emails(&t.body),
@@ -321,11 +546,23 @@ async fn simple_page(state: &SiteState, visit: &Visit, sections: &Sections, t: t
     Ok(html(state.renderer.render("page.html", &view)?))
 }
 
-async fn tag_page(state: &SiteState, visit: &Visit, sections: &Sections, t: translation::Model) -> Result<Response, SiteError> {
-    let filter = EntryFilter { tag_id: Some(t.item_id), limit: 30, ..Default::default() };
+async fn tag_page(
+    state: &SiteState,
+    visit: &Visit,
+    sections: &Sections,
+    t: translation::Model,
+) -> Result<Response, SiteError> {
+    let filter = EntryFilter {
+        tag_id: Some(t.item_id),
+        limit: 30,
+        ..Default::default()
+    };
     let rows = store::published_entries(&state.db, visit.code(), &filter).await?;
     let item = store::get_item(&state.db, ItemId(t.item_id)).await?;
-    let versions = versions_of(state, visit, &item, |_, tr| Some(format!("/tag/{}", tr.slug))).await?;
+    let versions = versions_of(state, visit, &item, |_, tr| {
+        Some(format!("/tag/{}", tr.slug))
+    })
+    .await?;
     let view = SectionView {
         chrome: chrome(state, visit, sections, &t.title, "", &versions),
         heading: format!("{}: {}", translate(visit.code(), "tag", None), t.title),
@@ -338,52 +575,86 @@ async fn tag_page(state: &SiteState, visit: &Visit, sections: &Sections, t: tran
     Ok(html(state.renderer.render("section.html", &view)?))
 }
 
-async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &str) -> Result<Response, SiteError> {
+async fn dispatch(
+    state: &SiteState,
+    visit: &Visit,
+    path: &str,
+    original_path: &str,
+) -> Result<Response, SiteError> {
     let sections = Sections::load(state, visit.code()).await?;
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let lang = visit.code();
     if segments.is_empty() {
         return home(state, visit, &sections).await;
     }
-    if segments.len() == 2 && segments[0] == "tag"
-        && let Some(t) = store::find_published(&state.db, lang, &ItemKind::Tag.slug_scope(None), segments[1]).await?
+    if segments.len() == 2
+        && segments[0] == "tag"
+        && let Some(t) = store::find_published(
+            &state.db,
+            lang,
+            &ItemKind::Tag.slug_scope(None),
+            segments[1],
+        )
+        .await?
     {
         return tag_page(state, visit, &sections, t).await;
     }
     if let Some(id) = sections.find_by_path(&segments) {
         if !path.ends_with('/') {
-            return Ok(Redirect::permanent(&visit.href(&format!("{path}/"))).into_response());
+            return Ok(moved_permanently(&visit.href(&format!("{path}/"))).into_response());
         }
         return section_page(state, visit, &sections, id).await;
     }
     if let Some(last) = segments.last() {
-        if let Some(t) = store::find_published(&state.db, lang, &ItemKind::Article.slug_scope(None), last).await? {
+        if let Some(t) =
+            store::find_published(&state.db, lang, &ItemKind::Article.slug_scope(None), last)
+                .await?
+        {
             return entry_page(state, visit, &sections, t, path.trim_end_matches('/')).await;
         }
         if segments.len() == 1
-            && let Some(t) = store::find_published(&state.db, lang, &ItemKind::Page.slug_scope(None), last).await?
+            && let Some(t) =
+                store::find_published(&state.db, lang, &ItemKind::Page.slug_scope(None), last)
+                    .await?
         {
             return simple_page(state, visit, &sections, t).await;
         }
     }
-    if let Some(r) = store::find_redirect(&state.db, &routing::host_name(&visit.host), original_path).await? {
+    if let Some(r) =
+        store::find_redirect(&state.db, &routing::host_name(&visit.host), original_path).await?
+    {
         let target = match (r.target_url, r.target_item_id) {
             (Some(url), _) => Some(url),
-            (None, Some(item_id)) => redirect_target(state, visit, ItemId(item_id), r.target_lang.as_deref()).await?,
+            (None, Some(item_id)) => {
+                redirect_target(state, visit, ItemId(item_id), r.target_lang.as_deref()).await?
+            }
             _ => None,
         };
         if let Some(target) = target {
-            return Ok(Redirect::permanent(&target).into_response());
+            return Ok(moved_permanently(&target).into_response());
         }
     }
     Err(SiteError::NotFound)
 }
 
-async fn redirect_target(state: &SiteState, visit: &Visit, item_id: ItemId, lang: Option<&str>) -> Result<Option<String>, SiteError> {
+async fn redirect_target(
+    state: &SiteState,
+    visit: &Visit,
+    item_id: ItemId,
+    lang: Option<&str>,
+) -> Result<Option<String>, SiteError> {
     let item = store::get_item(&state.db, item_id).await?;
     let code = lang.unwrap_or(visit.code());
-    let Some(spec) = visit.languages.iter().find(|l| l.code.as_str() == code) else { return Ok(None) };
-    let Some(t) = store::translations_of_item(&state.db, item_id).await?.into_iter().find(|t| t.lang == code && t.status == "published") else { return Ok(None) };
+    let Some(spec) = visit.languages.iter().find(|l| l.code.as_str() == code) else {
+        return Ok(None);
+    };
+    let Some(t) = store::translations_of_item(&state.db, item_id)
+        .await?
+        .into_iter()
+        .find(|t| t.lang == code && t.status == "published")
+    else {
+        return Ok(None);
+    };
     let sections = Sections::load(state, code).await?;
     let path = match ItemKind::parse(&item.kind) {
         Ok(ItemKind::Section) => sections.path_of(item.id),
@@ -394,18 +665,35 @@ async fn redirect_target(state: &SiteState, visit: &Visit, item_id: ItemId, lang
     Ok(path.map(|p| visit.absolute(spec, &p)))
 }
 
-fn error_page(state: &SiteState, visit: Option<&Visit>, err: &SiteError, request_id: &str) -> Response {
+fn error_page(
+    state: &SiteState,
+    visit: Option<&Visit>,
+    err: &SiteError,
+    request_id: &str,
+) -> Response {
     let status = err.status();
     if status.is_server_error() {
         tracing::error!(request_id, error = %err, "request failed");
     }
-    let lang = visit.map(|v| v.code().to_owned()).unwrap_or_else(|| "en".into());
+    let lang = visit
+        .map(|v| v.code().to_owned())
+        .unwrap_or_else(|| "en".into());
     let chrome = Chrome {
         lang: lang.clone(),
-        html_lang: visit.map(|v| v.lang.bcp47.clone()).unwrap_or_else(|| "en".into()),
+        html_lang: visit
+            .map(|v| v.lang.bcp47.clone())
+            .unwrap_or_else(|| "en".into()),
         site_name: state.site_name.to_string(),
         home_href: visit.map(|v| v.href("/")).unwrap_or_else(|| "/".into()),
-        title: translate(&lang, if status == StatusCode::NOT_FOUND { "not-found-title" } else { "error-title" }, None),
+        title: translate(
+            &lang,
+            if status == StatusCode::NOT_FOUND {
+                "not-found-title"
+            } else {
+                "error-title"
+            },
+            None,
+        ),
         description: String::new(),
         canonical: String::new(),
         alternates: Vec::new(),
@@ -413,8 +701,15 @@ fn error_page(state: &SiteState, visit: Option<&Visit>, err: &SiteError, request
         languages: Vec::new(),
         nonce: visit.map(|v| v.nonce.clone()).unwrap_or_default(),
     };
-    let view = ErrorView { chrome, status: status.as_u16(), request_id: request_id.to_owned() };
-    let body = state.renderer.render("error.html", &view).unwrap_or_else(|_| format!("Error {} (request {request_id})", status.as_u16()));
+    let view = ErrorView {
+        chrome,
+        status: status.as_u16(),
+        request_id: request_id.to_owned(),
+    };
+    let body = state
+        .renderer
+        .render("error.html", &view)
+        .unwrap_or_else(|_| format!("Error {} (request {request_id})", status.as_u16()));
     (status, Html(body)).into_response()
 }
 
@@ -425,7 +720,11 @@ pub async fn any_page(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
     let path = uri.path().to_owned();
     let languages = match languages::list(&state.db).await {
         Ok(l) => l,
@@ -433,10 +732,15 @@ pub async fn any_page(
     };
     let (lang, inner_path) = match routing::resolve(&languages, &host, &path) {
         Some(Resolution::Serve { lang, path }) => (lang, path),
-        Some(Resolution::Redirect(to)) => return Redirect::to(&to).into_response(),
+        Some(Resolution::Redirect(to)) => return found(&to),
         None => return error_page(&state, None, &SiteError::NotFound, &request_id.0),
     };
-    let visit = Visit { host, lang, languages, nonce: nonce.0 };
+    let visit = Visit {
+        host,
+        lang,
+        languages,
+        nonce: nonce.0,
+    };
     match dispatch(&state, &visit, &inner_path, &path).await {
         Ok(res) => res,
         Err(err) => error_page(&state, Some(&visit), &err, &request_id.0),

@@ -17,36 +17,76 @@ pub fn host_name(host_header: &str) -> String {
     if h.starts_with('[') {
         return h.split(']').next().map(|s| format!("{s}]")).unwrap_or(h);
     }
-    h.rsplit_once(':').map(|(name, port)| if port.bytes().all(|b| b.is_ascii_digit()) { name.to_owned() } else { h.clone() }).unwrap_or(h)
+    h.rsplit_once(':')
+        .map(|(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name.to_owned()
+            } else {
+                h.clone()
+            }
+        })
+        .unwrap_or(h)
 }
 
 /// `:8080` when the request came to a non-default port, else empty.
 pub fn port_suffix(host_header: &str) -> String {
     let name = host_name(host_header);
-    host_header.trim().to_ascii_lowercase().strip_prefix(&name).filter(|rest| rest.starts_with(':')).map(str::to_owned).unwrap_or_default()
+    host_header
+        .trim()
+        .to_ascii_lowercase()
+        .strip_prefix(&name)
+        .filter(|rest| rest.starts_with(':'))
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 pub fn resolve(languages: &[LanguageSpec], host_header: &str, path: &str) -> Option<Resolution> {
     let host = host_name(host_header);
-    if let Some(lang) = languages.iter().find(|l| matches!(&l.routing, LanguageRouting::Host(h) if h.eq_ignore_ascii_case(&host))) {
-        return Some(Resolution::Serve { lang: lang.clone(), path: path.to_owned() });
+    if let Some(lang) = languages
+        .iter()
+        .find(|l| matches!(&l.routing, LanguageRouting::Host(h) if h.eq_ignore_ascii_case(&host)))
+    {
+        return Some(Resolution::Serve {
+            lang: lang.clone(),
+            path: path.to_owned(),
+        });
     }
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let first = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
     for lang in languages {
         if let LanguageRouting::PathPrefix(prefix) = &lang.routing
             && prefix.trim_matches('/') == first
             && !first.is_empty()
         {
             let rest = &path.trim_start_matches('/')[first.len()..];
-            let rest = if rest.is_empty() { "/".to_owned() } else { rest.to_owned() };
-            return Some(Resolution::Serve { lang: lang.clone(), path: rest });
+            let rest = if rest.is_empty() {
+                "/".to_owned()
+            } else {
+                rest.to_owned()
+            };
+            return Some(Resolution::Serve {
+                lang: lang.clone(),
+                path: rest,
+            });
         }
     }
-    let default = languages.iter().find(|l| l.is_default).or_else(|| languages.first())?;
+    let default = languages
+        .iter()
+        .find(|l| l.is_default)
+        .or_else(|| languages.first())?;
     match &default.routing {
-        LanguageRouting::PathPrefix(prefix) if path == "/" => Some(Resolution::Redirect(format!("/{}/", prefix.trim_matches('/')))),
+        LanguageRouting::PathPrefix(prefix) if path == "/" => Some(Resolution::Redirect(format!(
+            "/{}/",
+            prefix.trim_matches('/')
+        ))),
         // Unknown hosts (and a bare IP) get the default language, as the old main domain did.
-        _ => Some(Resolution::Serve { lang: default.clone(), path: path.to_owned() }),
+        _ => Some(Resolution::Serve {
+            lang: default.clone(),
+            path: path.to_owned(),
+        }),
     }
 }
 
@@ -54,7 +94,9 @@ pub fn resolve(languages: &[LanguageSpec], host_header: &str, path: &str) -> Opt
 pub fn language_base(lang: &LanguageSpec, host_header: &str) -> String {
     match &lang.routing {
         LanguageRouting::Host(h) => format!("http://{h}{}", port_suffix(host_header)),
-        LanguageRouting::PathPrefix(p) => format!("http://{}/{}", host_header.trim(), p.trim_matches('/')),
+        LanguageRouting::PathPrefix(p) => {
+            format!("http://{}/{}", host_header.trim(), p.trim_matches('/'))
+        }
     }
 }
 
@@ -65,20 +107,44 @@ mod tests {
     use super::*;
 
     fn lang(code: &str, routing: LanguageRouting, is_default: bool) -> LanguageSpec {
-        LanguageSpec { code: LangCode::parse(code).unwrap(), bcp47: code.into(), native_name: code.into(), routing, is_default, fallback: vec![], position: 0 }
+        LanguageSpec {
+            code: LangCode::parse(code).unwrap(),
+            bcp47: code.into(),
+            native_name: code.into(),
+            routing,
+            is_default,
+            fallback: vec![],
+            position: 0,
+        }
     }
 
     #[test]
     fn ml2_host_routing_picks_the_language_of_the_host_and_defaults_for_unknown_hosts() {
-        let langs = [lang("kk", LanguageRouting::Host("baq.localhost".into()), true), lang("ru", LanguageRouting::Host("rus.baq.localhost".into()), false)];
+        let langs = [
+            lang("kk", LanguageRouting::Host("baq.localhost".into()), true),
+            lang(
+                "ru",
+                LanguageRouting::Host("rus.baq.localhost".into()),
+                false,
+            ),
+        ];
         let served = |host: &str, path: &str| match resolve(&langs, host, path) {
             Some(Resolution::Serve { lang, path }) => (lang.code.to_string(), path),
             other => panic!("{other:?}"),
         };
-        assert_eq!(served("rus.baq.localhost:8080", "/"), ("ru".into(), "/".into()));
-        assert_eq!(served("BAQ.localhost", "/sport/"), ("kk".into(), "/sport/".into()));
+        assert_eq!(
+            served("rus.baq.localhost:8080", "/"),
+            ("ru".into(), "/".into())
+        );
+        assert_eq!(
+            served("BAQ.localhost", "/sport/"),
+            ("kk".into(), "/sport/".into())
+        );
         assert_eq!(served("127.0.0.1:3000", "/"), ("kk".into(), "/".into()));
-        assert_eq!(language_base(&langs[1], "baq.localhost:8080"), "http://rus.baq.localhost:8080");
+        assert_eq!(
+            language_base(&langs[1], "baq.localhost:8080"),
+            "http://rus.baq.localhost:8080"
+        );
     }
 
     #[test]
@@ -88,13 +154,21 @@ mod tests {
             lang("ru", LanguageRouting::PathPrefix("ru".into()), false),
             lang("en", LanguageRouting::PathPrefix("en".into()), false),
         ];
-        assert_eq!(resolve(&langs, "gov.localhost", "/"), Some(Resolution::Redirect("/kk/".into())));
+        assert_eq!(
+            resolve(&langs, "gov.localhost", "/"),
+            Some(Resolution::Redirect("/kk/".into()))
+        );
         match resolve(&langs, "gov.localhost", "/en/about/leadership/") {
-            Some(Resolution::Serve { lang, path }) => assert_eq!((lang.code.as_str(), path.as_str()), ("en", "/about/leadership/")),
+            Some(Resolution::Serve { lang, path }) => assert_eq!(
+                (lang.code.as_str(), path.as_str()),
+                ("en", "/about/leadership/")
+            ),
             other => panic!("{other:?}"),
         }
         match resolve(&langs, "gov.localhost", "/ru") {
-            Some(Resolution::Serve { lang, path }) => assert_eq!((lang.code.as_str(), path.as_str()), ("ru", "/")),
+            Some(Resolution::Serve { lang, path }) => {
+                assert_eq!((lang.code.as_str(), path.as_str()), ("ru", "/"))
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(host_name("[::1]:8080"), "[::1]");

@@ -42,24 +42,47 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
         media_dir: Arc::new(media.path().to_path_buf()),
         site_name: Arc::from("Baspa test"),
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = baspa_site::router(state);
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(std::time::Duration::from_secs(20)).build().expect("client");
-    TestApp { addr, media_dir: media.path().to_path_buf(), db, client, _media: media, server }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("client");
+    TestApp {
+        addr,
+        media_dir: media.path().to_path_buf(),
+        db,
+        client,
+        _media: media,
+        server,
+    }
 }
 
 impl TestApp {
     /// GET `path` with the given `Host` header.
     pub async fn get(&self, host: &str, path: &str) -> TestResponse {
-        let res = self.client.get(format!("http://{}{}", self.addr, path)).header("host", host).send().await.expect("request");
+        let res = self
+            .client
+            .get(format!("http://{}{}", self.addr, path))
+            .header("host", host)
+            .send()
+            .await
+            .expect("request");
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let body = res.text().await.unwrap_or_default();
-        TestResponse { status, headers, body }
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 }
 

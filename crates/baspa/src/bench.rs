@@ -15,8 +15,19 @@ const RU_BODY: &str = "<p>На совещании в Астане обсудил
 async fn ensure_languages(db: &DatabaseConnection) -> anyhow::Result<()> {
     let actor = Actor::system("bench");
     let ctx = Ctx::new(db, &actor);
-    for (code, host, is_default, position) in [("kk", "baq.localhost", true, 1), ("ru", "rus.baq.localhost", false, 2)] {
-        let spec = LanguageSpec { code: LangCode::parse(code)?, bcp47: format!("{code}-KZ"), native_name: code.into(), routing: LanguageRouting::Host(host.into()), is_default, fallback: vec![], position };
+    for (code, host, is_default, position) in [
+        ("kk", "baq.localhost", true, 1),
+        ("ru", "rus.baq.localhost", false, 2),
+    ] {
+        let spec = LanguageSpec {
+            code: LangCode::parse(code)?,
+            bcp47: format!("{code}-KZ"),
+            native_name: code.into(),
+            routing: LanguageRouting::Host(host.into()),
+            is_default,
+            fallback: vec![],
+            position,
+        };
         baspa_actions::upsert_language(&ctx, &spec).await?;
     }
     Ok(())
@@ -24,11 +35,25 @@ async fn ensure_languages(db: &DatabaseConnection) -> anyhow::Result<()> {
 
 /// Creates `count` articles, each with a kk and a ru version, published, through the actions.
 /// Returns articles per second.
-pub async fn seed_articles(db: &DatabaseConnection, count: u32, label: &str) -> anyhow::Result<f64> {
+pub async fn seed_articles(
+    db: &DatabaseConnection,
+    count: u32,
+    label: &str,
+) -> anyhow::Result<f64> {
     ensure_languages(db).await?;
     let actor = Actor::system("bench");
     let ctx = Ctx::new(db, &actor);
-    let section = baspa_actions::create_item(&ctx, NewItemInput::new(ItemKind::Section, vec![TranslationInput::new(LangCode::parse("kk")?, &format!("Бөлім {label}"), ""), TranslationInput::new(LangCode::parse("ru")?, &format!("Раздел {label}"), "")])).await?;
+    let section = baspa_actions::create_item(
+        &ctx,
+        NewItemInput::new(
+            ItemKind::Section,
+            vec![
+                TranslationInput::new(LangCode::parse("kk")?, &format!("Бөлім {label}"), ""),
+                TranslationInput::new(LangCode::parse("ru")?, &format!("Раздел {label}"), ""),
+            ],
+        ),
+    )
+    .await?;
     for (_, id) in &section.translations {
         baspa_actions::publish_translation(&ctx, *id, None).await?;
     }
@@ -37,8 +62,16 @@ pub async fn seed_articles(db: &DatabaseConnection, count: u32, label: &str) -> 
         let mut input = NewItemInput::new(
             ItemKind::Article,
             vec![
-                TranslationInput::new(LangCode::parse("kk")?, &format!("Өңірлердегі құрылыс туралы жаңалық {label} {n}"), KK_BODY),
-                TranslationInput::new(LangCode::parse("ru")?, &format!("Новость о строительстве в регионах {label} {n}"), RU_BODY),
+                TranslationInput::new(
+                    LangCode::parse("kk")?,
+                    &format!("Өңірлердегі құрылыс туралы жаңалық {label} {n}"),
+                    KK_BODY,
+                ),
+                TranslationInput::new(
+                    LangCode::parse("ru")?,
+                    &format!("Новость о строительстве в регионах {label} {n}"),
+                    RU_BODY,
+                ),
             ],
         );
         input.section = Some(section.item_id);
@@ -60,10 +93,47 @@ async fn seed_bare_rows(db: &DatabaseConnection, count: u32) -> anyhow::Result<f
     let now = baspa_domain::time::now();
     for n in 0..count {
         let tx = db.begin().await?;
-        let item = store::insert_item(&tx, NewItem { kind: ItemKind::Article, parent_id: None, section_id: None, position: 0, author_id: None, featured_media_id: None, is_sticky: false }, now).await?;
-        for (lang, title, body) in [("kk", "Қарапайым жол", KK_BODY), ("ru", "Простая строка", RU_BODY)] {
-            let content = TranslationContent { title: title.into(), slug: format!("bare-{n}"), excerpt: String::new(), body: body.into(), meta_title: None, meta_description: None, meta_keywords: None, fields: json!({}) };
-            store::insert_translation(&tx, NewTranslation { item_id: baspa_domain::ItemId(item.id), lang, status: ContentStatus::Published, slug_scope: "bare".into(), content, published_at: Some(now) }, now).await?;
+        let item = store::insert_item(
+            &tx,
+            NewItem {
+                kind: ItemKind::Article,
+                parent_id: None,
+                section_id: None,
+                position: 0,
+                author_id: None,
+                featured_media_id: None,
+                is_sticky: false,
+            },
+            now,
+        )
+        .await?;
+        for (lang, title, body) in [
+            ("kk", "Қарапайым жол", KK_BODY),
+            ("ru", "Простая строка", RU_BODY),
+        ] {
+            let content = TranslationContent {
+                title: title.into(),
+                slug: format!("bare-{n}"),
+                excerpt: String::new(),
+                body: body.into(),
+                meta_title: None,
+                meta_description: None,
+                meta_keywords: None,
+                fields: json!({}),
+            };
+            store::insert_translation(
+                &tx,
+                NewTranslation {
+                    item_id: baspa_domain::ItemId(item.id),
+                    lang,
+                    status: ContentStatus::Published,
+                    slug_scope: "bare".into(),
+                    content,
+                    published_at: Some(now),
+                },
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
     }
@@ -77,18 +147,39 @@ pub async fn storage(db: &DatabaseConnection, backend: &str, count: u32) -> anyh
     let bare_per_s = seed_bare_rows(db, count).await?;
     // Reads: every article page lookup by slug in both languages, then listing pages.
     let slugs: Vec<(String, String, String)> = {
-        let rows = store::published_entries(db, "kk", &EntryFilter { limit: u64::from(count), ..Default::default() }).await?;
-        rows.into_iter().map(|(t, _)| (t.lang, t.slug_scope, t.slug)).collect()
+        let rows = store::published_entries(
+            db,
+            "kk",
+            &EntryFilter {
+                limit: u64::from(count),
+                ..Default::default()
+            },
+        )
+        .await?;
+        rows.into_iter()
+            .map(|(t, _)| (t.lang, t.slug_scope, t.slug))
+            .collect()
     };
     let started = Instant::now();
     for (lang, scope, slug) in &slugs {
-        store::find_published(db, lang, scope, slug).await?.ok_or_else(|| anyhow::anyhow!("missing {slug}"))?;
+        store::find_published(db, lang, scope, slug)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("missing {slug}"))?;
     }
     let lookups_per_s = slugs.len() as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
     let pages = 200u32;
     for page in 0..pages {
-        store::published_entries(db, "ru", &EntryFilter { limit: 20, offset: u64::from(page % 50) * 20, ..Default::default() }).await?;
+        store::published_entries(
+            db,
+            "ru",
+            &EntryFilter {
+                limit: 20,
+                offset: u64::from(page % 50) * 20,
+                ..Default::default()
+            },
+        )
+        .await?;
     }
     let listings_per_s = f64::from(pages) / started.elapsed().as_secs_f64();
     println!(

@@ -13,7 +13,11 @@ use crate::config::{Config, Overrides};
 use crate::{demo, serve};
 
 #[derive(Parser, Debug)]
-#[command(name = "baspa", version, about = "Baspa: a multilingual publishing platform (site, admin, API, journal, backups) in one binary.")]
+#[command(
+    name = "baspa",
+    version,
+    about = "Baspa: a multilingual publishing platform (site, admin, API, journal, backups) in one binary."
+)]
 pub struct Cli {
     /// Configuration file (default: ./baspa.toml when present).
     #[arg(long, global = true, value_name = "FILE")]
@@ -116,10 +120,16 @@ pub enum ConfigCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BASPA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,baspa=info")))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BASPA_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,baspa=info")),
+        )
         .with_writer(std::io::stderr)
         .try_init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -145,7 +155,10 @@ pub fn main() -> ExitCode {
 }
 
 fn new_password() -> String {
-    std::env::var("BASPA_NEW_PASSWORD").ok().filter(|p| !p.is_empty()).unwrap_or_else(demo::generate_password)
+    std::env::var("BASPA_NEW_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(demo::generate_password)
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -155,25 +168,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen } | Command::Demo { listen, .. } => listen.clone(),
         _ => None,
     };
-    let overrides = Overrides { database_url: cli.database_url.clone(), data_dir: cli.data_dir.clone(), listen };
+    let overrides = Overrides {
+        database_url: cli.database_url.clone(),
+        data_dir: cli.data_dir.clone(),
+        listen,
+    };
     let config = Config::load(cli.config.as_deref(), &env, &overrides)?;
     match cli.command {
-        Command::Config { command: ConfigCommand::Docs } => {
+        Command::Config {
+            command: ConfigCommand::Docs,
+        } => {
             print!("{}", crate::config::docs_markdown());
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Show } => {
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
             println!("{config:#?}");
             Ok(())
         }
         Command::Migrate => {
             serve::open_database(&config).await?;
-            println!("database at {} is up to date", baspa_db::redact_url(&config.database_url()));
+            println!(
+                "database at {} is up to date",
+                baspa_db::redact_url(&config.database_url())
+            );
             Ok(())
         }
         Command::Serve { .. } => {
             let db = serve::open_database(&config).await?;
-            serve::serve(&config, db, started, |addr| eprintln!("baspa serving on http://{addr}/")).await
+            serve::serve(&config, db, started, |addr| {
+                eprintln!("baspa serving on http://{addr}/")
+            })
+            .await
         }
         Command::Bench { command } => {
             let db = serve::open_database(&config).await?;
@@ -189,7 +216,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo { profile, no_serve, .. } => demo::run(config, profile, no_serve, started).await,
+        Command::Demo {
+            profile, no_serve, ..
+        } => demo::run(config, profile, no_serve, started).await,
         Command::User { command } => {
             let db = serve::open_database(&config).await?;
             let actor = Actor::system("cli");
@@ -203,7 +232,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 UserCommand::List => {
                     for u in baspa_db::users::list(&db).await? {
-                        println!("{}\t{}\t{}\t{}", u.id, u.email, u.role, if u.is_active { "active" } else { "disabled" });
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            u.id,
+                            u.email,
+                            u.role,
+                            if u.is_active { "active" } else { "disabled" }
+                        );
                     }
                 }
                 UserCommand::Passwd { email } => {

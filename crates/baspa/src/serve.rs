@@ -26,15 +26,23 @@ pub fn site_state(config: &Config, db: DatabaseConnection) -> anyhow::Result<Sit
 }
 
 /// Listens and serves until Ctrl-C. `ready` is called with the bound address once accepting.
-pub async fn serve(config: &Config, db: DatabaseConnection, started: Instant, ready: impl FnOnce(std::net::SocketAddr)) -> anyhow::Result<()> {
+pub async fn serve(
+    config: &Config,
+    db: DatabaseConnection,
+    started: Instant,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
     let app = baspa_site::router(site_state(config, db)?);
-    let listener = tokio::net::TcpListener::bind(&config.server.listen).await.with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, "serving");
     ready(addr);
-    axum::serve(listener, app).with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }
