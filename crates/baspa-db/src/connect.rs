@@ -84,7 +84,7 @@ pub async fn connect(raw: &str) -> Result<DatabaseConnection, ConnectError> {
         .await
         .map_err(|e| ConnectError::Unreachable {
             url: redact_url(raw),
-            reason: describe(&e),
+            reason: network_reason(raw).unwrap_or_else(|| describe(&e)),
         })?;
     db.ping().await.map_err(|e| ConnectError::Unreachable {
         url: redact_url(raw),
@@ -111,6 +111,30 @@ fn describe(err: &DbErr) -> String {
         .trim_start_matches("Failed to acquire connection from pool: ")
         .trim_start_matches("Connection Error: ");
     text.lines().next().unwrap_or_default().to_owned()
+}
+
+/// The pool only says it timed out; a plain TCP connect says why (refused, no route, unknown
+/// host), which is what the operator needs to know.
+fn network_reason(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw).ok()?;
+    let host = url.host_str()?;
+    let port = url.port_or_known_default().or(match url.scheme() {
+        "postgres" | "postgresql" => Some(5432),
+        "mysql" | "mariadb" => Some(3306),
+        _ => None,
+    })?;
+    let addrs = match std::net::ToSocketAddrs::to_socket_addrs(&(host, port)) {
+        Ok(a) => a.collect::<Vec<_>>(),
+        Err(e) => return Some(format!("cannot resolve host {host}: {e}")),
+    };
+    let addr = addrs.first()?;
+    match std::net::TcpStream::connect_timeout(addr, Duration::from_secs(3)) {
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Some(format!(
+            "connection refused by {host}:{port} (is the server running?)"
+        )),
+        Err(e) => Some(format!("{host}:{port} is unreachable: {e}")),
+    }
 }
 
 fn ensure_sqlite_dir(url: &str) -> Result<(), ConnectError> {

@@ -167,7 +167,7 @@ where
 /// dev-dependency.
 #[macro_export]
 macro_rules! storage_test {
-    ($(#[$meta:meta])* async fn $name:ident($db:ident : TestDb) $body:block) => {
+    ($(#[$meta:meta])* async fn $name:ident($db:ident : TestDb $(,)?) $body:block) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]

@@ -191,13 +191,19 @@ impl Config {
 }
 
 fn one_line(text: &str) -> String {
+    // toml's errors quote the offending line under a gutter (`1 | [databse]`, `|`, `^^^`): keep
+    // the position and the message, drop the drawing.
+    let is_drawing = |l: &str| {
+        l.starts_with('|')
+            || l.chars().all(|c| c == '^' || c == ' ')
+            || l.split_once(" |")
+                .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+    };
     text.lines()
         .map(str::trim)
-        .filter(|l| {
-            !l.is_empty() && !l.starts_with('|') && !l.chars().all(|c| c == '^' || c == ' ')
-        })
+        .filter(|l| !l.is_empty() && !is_drawing(l))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(": ")
 }
 
 fn set_path(tree: &mut Value, path: &[String], raw: &str) -> Result<(), String> {
