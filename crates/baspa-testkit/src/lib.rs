@@ -5,6 +5,9 @@
 //! `BASPA_TEST_MYSQL_URL` are set. Under CI (`CI` set) a missing URL fails the test instead of
 //! skipping it, so a green CI run always means all three backends ran.
 
+// Test support fails loudly by design: a broken fixture must stop the test, not be handled.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 pub mod app;
 pub mod builders;
 pub mod snapshot;

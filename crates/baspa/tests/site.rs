@@ -1,5 +1,7 @@
 //! Public site tests through real HTTP (spawn_app on 127.0.0.1:0), on every backend.
 
+#![allow(clippy::expect_used)] // tests stop at the first broken expectation
+
 use baspa_actions::{Actor, Ctx};
 use baspa_domain::{ItemKind, LangCode};
 use baspa_testkit::builders::{gov_languages, news_languages, published};

@@ -1,5 +1,7 @@
 //! Storage tests: each runs on SQLite, PostgreSQL and MySQL/MariaDB (see `baspa_testkit`).
 
+#![allow(clippy::expect_used)] // tests stop at the first broken expectation
+
 use baspa_actions::{ActionError, Actor, Ctx, NewItemInput, TranslationInput};
 use baspa_db::content as store;
 use baspa_db::entity::{item, journal_entry, translation};

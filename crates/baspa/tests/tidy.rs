@@ -1,5 +1,7 @@
 //! Tidy checks (STYLE "Tidy"): the layer rule, no ignored tests, a `//!` line on every file.
 
+#![allow(clippy::expect_used)] // tests stop at the first broken expectation
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
