@@ -280,7 +280,8 @@ mb_ready=$(median "${b_ready[@]}") mb_listen=$(median "${b_listen[@]}")
 mb_first=$(printf '%s\n' "${b_first[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 mb_warm=$(printf '%s\n' "${b_warm[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 mb_rss=$(median "${b_rss[@]}") mb_hwm=$(median "${b_hwm[@]}")
-mb_internal=$(median "${b_internal[@]:-0}")
+mb_internal=$(median "${b_internal[@]}")
+mb_internal=${mb_internal:-null}
 json_ms_list() { local x s=""; for x in "$@"; do s+="${s:+,}$(us_to_ms "$x")"; done; echo "[$s]"; }
 {
     printf '{"bench":"cold_start","date":"%s","articles":%s,"languages":2,"runs":%s,"sqlite_dir_mb":%s,' "$(date -u +%FT%TZ)" "$ARTICLES" "$RUNS" "$db_mb"
