@@ -5,6 +5,7 @@
 
 mod error;
 mod headers;
+mod negotiate;
 mod pages;
 mod routing;
 

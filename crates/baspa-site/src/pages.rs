@@ -20,6 +20,7 @@ use baspa_render::{obfuscate_emails, translate};
 use serde_json::Value;
 
 use crate::headers::{CspNonce, RequestId};
+use crate::negotiate;
 use crate::routing::{self, Resolution};
 use crate::{SiteError, SiteState};
 
@@ -221,12 +222,17 @@ fn chrome(
             code: l.code.to_string(),
             bcp47: l.bcp47.clone(),
             native_name: l.native_name.clone(),
-            href: visit.absolute(
-                l,
-                versions
-                    .get(l.code.as_str())
-                    .map(String::as_str)
-                    .unwrap_or("/"),
+            // `?lang=` makes following the link remember the choice (ML-3, ML-4).
+            href: format!(
+                "{}?lang={}",
+                visit.absolute(
+                    l,
+                    versions
+                        .get(l.code.as_str())
+                        .map(String::as_str)
+                        .unwrap_or("/")
+                ),
+                l.code
             ),
             is_current: l.code == visit.lang.code,
         })
@@ -280,18 +286,6 @@ fn moved_permanently(location: &str) -> Response {
     (
         StatusCode::MOVED_PERMANENTLY,
         [(header::LOCATION, location.to_owned())],
-    )
-        .into_response()
-}
-
-/// 302 to the language version of an entry point; it depends on the request, so caches must vary.
-fn found(location: &str) -> Response {
-    (
-        StatusCode::FOUND,
-        [
-            (header::LOCATION, location.to_owned()),
-            (header::VARY, "Accept-Language, Cookie".to_owned()),
-        ],
     )
         .into_response()
 }
@@ -720,31 +714,107 @@ pub async fn any_page(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
+    let header_str = |name: header::HeaderName| headers.get(name).and_then(|h| h.to_str().ok());
+    let host = header_str(header::HOST).unwrap_or("localhost").to_owned();
     let path = uri.path().to_owned();
     let languages = match languages::list(&state.db).await {
         Ok(l) => l,
         Err(e) => return error_page(&state, None, &SiteError::Db(e), &request_id.0),
     };
-    let (lang, inner_path) = match routing::resolve(&languages, &host, &path) {
-        Some(Resolution::Serve { lang, path }) => (lang, path),
-        Some(Resolution::Redirect(to)) => return found(&to),
+    let is_crawler = negotiate::is_crawler(header_str(header::USER_AGENT).unwrap_or_default());
+    let cookie =
+        header_str(header::COOKIE).and_then(|c| negotiate::cookie_value(c, negotiate::LANG_COOKIE));
+    let preferred = if is_crawler {
+        None
+    } else {
+        negotiate::preferred(&languages, cookie, header_str(header::ACCEPT_LANGUAGE))
+    };
+    let (lang, inner_path, is_entry_point) = match routing::resolve(&languages, &host, &path) {
+        Some(Resolution::Serve { lang, path: inner }) => {
+            // Host mode: the main (default) domain's home is the only entry point.
+            let is_entry = inner == "/"
+                && lang.is_default
+                && matches!(lang.routing, baspa_domain::LanguageRouting::Host(_));
+            (lang, inner, is_entry)
+        }
+        Some(Resolution::Redirect(to)) => {
+            let target = preferred
+                .map(|l| format!("{}/", l.path_prefix()))
+                .unwrap_or(to);
+            if is_crawler {
+                // Crawlers are never redirected: they get the default language's home here.
+                match languages
+                    .iter()
+                    .find(|l| l.is_default)
+                    .or(languages.first())
+                {
+                    Some(default) => (default.clone(), "/".to_owned(), true),
+                    None => return error_page(&state, None, &SiteError::NotFound, &request_id.0),
+                }
+            } else {
+                return first_visit_redirect(&target);
+            }
+        }
         None => return error_page(&state, None, &SiteError::NotFound, &request_id.0),
     };
+    if is_entry_point
+        && let Some(choice) = preferred
+        && choice.code != lang.code
+    {
+        return first_visit_redirect(&format!("{}/", routing::language_base(choice, &host)));
+    }
+    let chose_language = uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
+        .filter(|c| *c == lang.code.as_str());
+    let cookie_domain = routing::cookie_domain(&languages);
     let visit = Visit {
         host,
         lang,
         languages,
         nonce: nonce.0,
     };
-    match dispatch(&state, &visit, &inner_path, &path).await {
+    let mut res = match dispatch(&state, &visit, &inner_path, &path).await {
         Ok(res) => res,
         Err(err) => error_page(&state, Some(&visit), &err, &request_id.0),
+    };
+    if is_entry_point {
+        // This answer depended on the visitor's headers even though it did not redirect.
+        res.headers_mut().insert(
+            header::VARY,
+            header::HeaderValue::from_static("Accept-Language, Cookie"),
+        );
     }
+    if let Some(code) = chose_language {
+        let domain = cookie_domain
+            .map(|d| format!("; Domain={d}"))
+            .unwrap_or_default();
+        let cookie = format!(
+            "{}={code}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{domain}",
+            negotiate::LANG_COOKIE
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+            res.headers_mut().insert(header::SET_COOKIE, v);
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("private, no-store"),
+            );
+        }
+    }
+    res
+}
+
+/// 302 to the visitor's language version: private, and varying on the headers that chose it.
+fn first_visit_redirect(location: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location.to_owned()),
+            (header::VARY, "Accept-Language, Cookie".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+    )
+        .into_response()
 }
 
 /// Serves a stored media file by its unguessable key (HD-7); the key is checked against the

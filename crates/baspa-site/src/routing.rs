@@ -100,6 +100,33 @@ pub fn language_base(lang: &LanguageSpec, host_header: &str) -> String {
     }
 }
 
+/// The cookie domain that lets a language choice made on one host count on the others: the
+/// default language's host when every other language host is a subdomain of it
+/// (`baq.kz` covers `rus.baq.kz`); otherwise none (the cookie stays on its own host).
+pub fn cookie_domain(languages: &[LanguageSpec]) -> Option<String> {
+    let hosts: Vec<&str> = languages
+        .iter()
+        .filter_map(|l| {
+            if let LanguageRouting::Host(h) = &l.routing {
+                Some(h.as_str())
+            } else {
+                None
+            }
+        })
+        .collect();
+    let default = languages.iter().find(|l| l.is_default).and_then(|l| {
+        if let LanguageRouting::Host(h) = &l.routing {
+            Some(h.as_str())
+        } else {
+            None
+        }
+    })?;
+    let covered = hosts
+        .iter()
+        .all(|h| *h == default || h.ends_with(&format!(".{default}")));
+    (hosts.len() > 1 && covered).then(|| default.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use baspa_domain::LangCode;

@@ -68,13 +68,19 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
 impl TestApp {
     /// GET `path` with the given `Host` header.
     pub async fn get(&self, host: &str, path: &str) -> TestResponse {
-        let res = self
+        self.get_with(host, path, &[]).await
+    }
+
+    /// GET with extra request headers (`Accept-Language`, `Cookie`, `User-Agent` …).
+    pub async fn get_with(&self, host: &str, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        let mut req = self
             .client
             .get(format!("http://{}{}", self.addr, path))
-            .header("host", host)
-            .send()
-            .await
-            .expect("request");
+            .header("host", host);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.send().await.expect("request");
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let body = res.text().await.unwrap_or_default();

@@ -96,7 +96,7 @@ storage_test!(
         assert!(html.contains(
             r#"<link rel="canonical" href="http://baq.test/ekonomika/astanada-jana-zauyt-ashyldy">"#
         ));
-        assert!(html.contains(r#"<a href="http://rus.baq.test/ekonomika/v-astane-otkrylsya-novyy-zavod" hreflang="ru-KZ" lang="ru-KZ">Русский</a>"#));
+        assert!(html.contains(r#"<a href="http://rus.baq.test/ekonomika/v-astane-otkrylsya-novyy-zavod?lang=ru" hreflang="ru-KZ" lang="ru-KZ">Русский</a>"#), "{html}");
         assert!(
             !html.contains("info@baq.kz"),
             "HD-6: no plain e-mail address in the page"
@@ -219,5 +219,135 @@ storage_test!(
         );
         let drafts_hidden = app.get("rus.baq.test", "/nothing-here").await;
         assert_eq!(drafts_hidden.status, 404);
+    }
+);
+
+storage_test!(
+    /// ML-3, prefix mode: the bare root redirects by cookie, then Accept-Language, else to the
+    /// default; crawlers get the default home without a redirect; deep links never redirect.
+    async fn ml3_first_visit_redirect_matrix_in_prefix_mode(t: TestDb) {
+        gov_languages(&t.db).await;
+        let app = spawn_app(t).await;
+        let chrome_ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+        let cases: &[(&[(&str, &str)], u16, Option<&str>)] = &[
+            (&[("accept-language", "kk-KZ")], 302, Some("/kk/")),
+            (&[("accept-language", "ru")], 302, Some("/ru/")),
+            (
+                &[("accept-language", "en;q=0.9,ru;q=0.8")],
+                302,
+                Some("/en/"),
+            ),
+            (&[("accept-language", "*")], 302, Some("/kk/")),
+            (&[("accept-language", "garbage;;q=x")], 302, Some("/kk/")),
+            (&[("accept-language", "")], 302, Some("/kk/")),
+            (&[], 302, Some("/kk/")),
+            (
+                &[("accept-language", "ru"), ("cookie", "baspa_lang=en")],
+                302,
+                Some("/en/"),
+            ),
+            (
+                &[
+                    ("accept-language", "ru"),
+                    (
+                        "user-agent",
+                        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                    ),
+                ],
+                200,
+                None,
+            ),
+            (
+                &[
+                    ("accept-language", "ru"),
+                    (
+                        "user-agent",
+                        "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
+                    ),
+                ],
+                200,
+                None,
+            ),
+        ];
+        for (headers, status, location) in cases {
+            let mut all: Vec<(&str, &str)> = vec![("user-agent", chrome_ua)];
+            all.retain(|(n, _)| !headers.iter().any(|(h, _)| h == n));
+            all.extend(headers.iter().copied());
+            let res = app.get_with("gov.test", "/", &all).await;
+            assert_eq!(
+                (res.status, res.header("location")),
+                (*status, *location),
+                "{headers:?}"
+            );
+            assert_eq!(
+                res.header("vary"),
+                Some("Accept-Language, Cookie"),
+                "{headers:?}"
+            );
+            if *status == 302 {
+                assert_eq!(res.header("cache-control"), Some("private, no-store"));
+            }
+        }
+        let deep = app
+            .get_with(
+                "gov.test",
+                "/en/",
+                &[("accept-language", "ru"), ("user-agent", chrome_ua)],
+            )
+            .await;
+        assert_eq!(deep.status, 200, "deep links are served as requested");
+        assert!(
+            deep.header("vary").is_none(),
+            "pages that cannot redirect stay plainly cacheable"
+        );
+    }
+);
+
+storage_test!(
+    /// ML-3, host mode: only the main domain's home redirects; the Russian host is an explicit
+    /// choice; following a switcher link sets the remembered-choice cookie for both hosts.
+    async fn ml3_host_mode_redirects_only_from_the_main_home_and_the_switcher_sets_the_cookie(
+        t: TestDb,
+    ) {
+        news_languages(&t.db).await;
+        let app = spawn_app(t).await;
+        let res = app
+            .get_with(
+                "baq.test:8080",
+                "/",
+                &[("accept-language", "ru-RU,ru;q=0.9")],
+            )
+            .await;
+        assert_eq!(
+            (res.status, res.header("location")),
+            (302, Some("http://rus.baq.test:8080/"))
+        );
+        let stays = app
+            .get_with(
+                "baq.test",
+                "/",
+                &[("accept-language", "ru"), ("cookie", "baspa_lang=kk")],
+            )
+            .await;
+        assert_eq!(stays.status, 200, "the remembered choice wins");
+        let explicit = app
+            .get_with("rus.baq.test", "/", &[("accept-language", "kk")])
+            .await;
+        assert_eq!(explicit.status, 200, "the Russian host is itself a choice");
+        let switched = app.get("rus.baq.test", "/?lang=ru").await;
+        let cookie = switched.header("set-cookie").expect("cookie");
+        assert!(
+            cookie.starts_with("baspa_lang=ru;")
+                && cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && cookie.contains("Domain=baq.test"),
+            "{cookie}"
+        );
+        assert_eq!(switched.header("cache-control"), Some("private, no-store"));
+        let plain = app.get("rus.baq.test", "/").await;
+        assert!(
+            plain.header("set-cookie").is_none(),
+            "ordinary pages set no cookie and stay cacheable"
+        );
     }
 );
