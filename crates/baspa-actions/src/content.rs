@@ -2,14 +2,13 @@
 //! time), trash and restore; tags, comments and redirects.
 
 use baspa_db::content::{
-    self as store, NewComment, NewItem, NewRedirect, NewRevision, NewTranslation,
-    TranslationContent,
+    self as store, NewComment, NewItem, NewRedirect, NewRevision, NewTranslation, TranslationContent,
 };
 use baspa_db::entity::translation;
 use baspa_db::{DatabaseTransaction, TransactionTrait, jobs, journal};
 use baspa_domain::{
-    Capability, CommentId, CommentStatus, ContentStatus, ItemId, ItemKind, LangCode, MediaId,
-    RevisionId, SanitizedHtml, Slug, Timestamp, TranslationId, UserId,
+    Capability, CommentId, CommentStatus, ContentStatus, ItemId, ItemKind, LangCode, MediaId, RevisionId,
+    SanitizedHtml, Slug, Timestamp, TranslationId, UserId,
 };
 use serde_json::{Value, json};
 
@@ -85,10 +84,7 @@ pub struct CreatedItem {
 
 impl CreatedItem {
     pub fn translation(&self, lang: &str) -> Option<TranslationId> {
-        self.translations
-            .iter()
-            .find(|(l, _)| l.as_str() == lang)
-            .map(|(_, id)| *id)
+        self.translations.iter().find(|(l, _)| l.as_str() == lang).map(|(_, id)| *id)
     }
 }
 
@@ -97,10 +93,7 @@ const MAX_TITLE_CHARS: usize = 500;
 fn clean_content(input: &TranslationInput, slug: Slug) -> Result<TranslationContent, ActionError> {
     let title = input.title.trim();
     if title.is_empty() {
-        return Err(ActionError::Invalid(format!(
-            "the {} title is empty",
-            input.lang
-        )));
+        return Err(ActionError::Invalid(format!("the {} title is empty", input.lang)));
     }
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(ActionError::Invalid(format!(
@@ -110,11 +103,7 @@ fn clean_content(input: &TranslationInput, slug: Slug) -> Result<TranslationCont
     }
     let body = SanitizedHtml::sanitize(&input.body_html);
     let excerpt = input.excerpt.trim().to_owned();
-    let trim_opt = |v: &Option<String>| {
-        v.as_ref()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
+    let trim_opt = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     Ok(TranslationContent {
         title: title.to_owned(),
         slug: slug.into(),
@@ -123,11 +112,7 @@ fn clean_content(input: &TranslationInput, slug: Slug) -> Result<TranslationCont
         meta_title: trim_opt(&input.meta_title),
         meta_description: trim_opt(&input.meta_description),
         meta_keywords: trim_opt(&input.meta_keywords),
-        fields: if input.fields.is_null() {
-            json!({})
-        } else {
-            input.fields.clone()
-        },
+        fields: if input.fields.is_null() { json!({}) } else { input.fields.clone() },
     })
 }
 
@@ -141,15 +126,11 @@ async fn choose_slug(
     let lang = input.lang.as_str();
     if let Some(slug) = &input.slug {
         if store::slug_is_taken(tx, lang, scope, slug.as_str(), except).await? {
-            return Err(ActionError::SlugTaken {
-                lang: lang.to_owned(),
-                slug: slug.to_string(),
-            });
+            return Err(ActionError::SlugTaken { lang: lang.to_owned(), slug: slug.to_string() });
         }
         return Ok(slug.clone());
     }
-    let base =
-        Slug::from_title(&input.title, lang).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let base = Slug::from_title(&input.title, lang).map_err(|e| ActionError::Invalid(e.to_string()))?;
     let mut candidate = base.clone();
     let mut n = 2;
     while store::slug_is_taken(tx, lang, scope, candidate.as_str(), except).await? {
@@ -164,9 +145,7 @@ async fn require_language(tx: &DatabaseTransaction, lang: &LangCode) -> Result<(
     if known.iter().any(|l| &l.code == lang) {
         Ok(())
     } else {
-        Err(ActionError::Invalid(format!(
-            "language {lang} is not configured on this site"
-        )))
+        Err(ActionError::Invalid(format!("language {lang} is not configured on this site")))
     }
 }
 
@@ -191,22 +170,8 @@ async fn enqueue_publish_followups(
         now,
     )
     .await?;
-    jobs::enqueue(
-        tx,
-        "cache.purge",
-        json!({"item_id": item.0}),
-        Some(format!("cache.purge:{item}")),
-        now,
-    )
-    .await?;
-    jobs::enqueue(
-        tx,
-        "sitemap.rebuild",
-        json!({}),
-        Some("sitemap.rebuild".to_owned()),
-        now,
-    )
-    .await?;
+    jobs::enqueue(tx, "cache.purge", json!({"item_id": item.0}), Some(format!("cache.purge:{item}")), now).await?;
+    jobs::enqueue(tx, "sitemap.rebuild", json!({}), Some("sitemap.rebuild".to_owned()), now).await?;
     Ok(())
 }
 
@@ -222,15 +187,7 @@ async fn journal(
     let actor = ctx.actor.journal();
     journal::append(
         tx,
-        journal::NewEntry {
-            at: ctx.now,
-            actor: &actor,
-            action,
-            entity_kind: kind,
-            entity_id: id,
-            before,
-            after,
-        },
+        journal::NewEntry { at: ctx.now, actor: &actor, action, entity_kind: kind, entity_id: id, before, after },
     )
     .await?;
     Ok(())
@@ -244,17 +201,13 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
     };
     ctx.actor.require(capability, "create content here")?;
     if input.translations.is_empty() {
-        return Err(ActionError::Invalid(
-            "an item needs at least one language version".into(),
-        ));
+        return Err(ActionError::Invalid("an item needs at least one language version".into()));
     }
     let tx = ctx.db.begin().await?;
     if let Some(section) = input.section {
         let s = store::get_item(&tx, section).await?;
         if s.kind != ItemKind::Section.as_str() {
-            return Err(ActionError::Invalid(format!(
-                "item {section} is not a section"
-            )));
+            return Err(ActionError::Invalid(format!("item {section} is not a section")));
         }
     }
     let item = store::insert_item(
@@ -278,10 +231,7 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
     let mut summaries = Vec::new();
     for t in &input.translations {
         if created.iter().any(|(l, _)| l == &t.lang) {
-            return Err(ActionError::Invalid(format!(
-                "language {} is given twice",
-                t.lang
-            )));
+            return Err(ActionError::Invalid(format!("language {} is given twice", t.lang)));
         }
         require_language(&tx, &t.lang).await?;
         let slug = choose_slug(&tx, t, &scope, None).await?;
@@ -317,12 +267,18 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
         summaries.push(content_summary(&row));
         created.push((t.lang.clone(), TranslationId(row.id)));
     }
-    journal(ctx, &tx, "item.create", input.kind.as_str(), Some(item.id), None, Some(json!({"kind": input.kind.as_str(), "section_id": input.section.map(|s| s.0), "translations": summaries}))).await?;
+    journal(
+        ctx,
+        &tx,
+        "item.create",
+        input.kind.as_str(),
+        Some(item.id),
+        None,
+        Some(json!({"kind": input.kind.as_str(), "section_id": input.section.map(|s| s.0), "translations": summaries})),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(CreatedItem {
-        item_id,
-        translations: created,
-    })
+    Ok(CreatedItem { item_id, translations: created })
 }
 
 /// Adds a language version to an existing item (draft, revision 1).
@@ -331,20 +287,12 @@ pub async fn add_translation(
     item_id: ItemId,
     input: TranslationInput,
 ) -> Result<TranslationId, ActionError> {
-    ctx.actor
-        .require(Capability::Translate, "translate content")?;
+    ctx.actor.require(Capability::Translate, "translate content")?;
     let tx = ctx.db.begin().await?;
     let item = store::get_item(&tx, item_id).await?;
     require_language(&tx, &input.lang).await?;
-    if store::translations_of_item(&tx, item_id)
-        .await?
-        .iter()
-        .any(|t| t.lang == input.lang.as_str())
-    {
-        return Err(ActionError::Invalid(format!(
-            "item {item_id} already has a {} version",
-            input.lang
-        )));
+    if store::translations_of_item(&tx, item_id).await?.iter().any(|t| t.lang == input.lang.as_str()) {
+        return Err(ActionError::Invalid(format!("item {item_id} already has a {} version", input.lang)));
     }
     let kind = ItemKind::parse(&item.kind).map_err(|e| ActionError::Invalid(e.to_string()))?;
     let scope = kind.slug_scope(item.parent_id.map(ItemId));
@@ -379,16 +327,7 @@ pub async fn add_translation(
     row.latest_revision_id = Some(rev.id);
     let row = store::save_translation(&tx, row).await?;
     store::touch_item(&tx, item_id, ctx.now).await?;
-    journal(
-        ctx,
-        &tx,
-        "translation.create",
-        "translation",
-        Some(row.id),
-        None,
-        Some(content_summary(&row)),
-    )
-    .await?;
+    journal(ctx, &tx, "translation.create", "translation", Some(row.id), None, Some(content_summary(&row))).await?;
     tx.commit().await?;
     Ok(TranslationId(row.id))
 }
@@ -409,22 +348,14 @@ pub async fn revise_translation(
         || (is_own && ctx.actor.role.allows(Capability::EditOwnContent))
         || ctx.actor.role.allows(Capability::Translate);
     if !allowed {
-        return Err(ActionError::NotPermitted {
-            action: "edit this item",
-        });
+        return Err(ActionError::NotPermitted { action: "edit this item" });
     }
     if input.lang.as_str() != row.lang {
-        return Err(ActionError::Invalid(format!(
-            "translation {id} is {}, not {}",
-            row.lang, input.lang
-        )));
+        return Err(ActionError::Invalid(format!("translation {id} is {}, not {}", row.lang, input.lang)));
     }
-    let status =
-        ContentStatus::parse(&row.status).map_err(|e| ActionError::Invalid(e.to_string()))?;
+    let status = ContentStatus::parse(&row.status).map_err(|e| ActionError::Invalid(e.to_string()))?;
     if status == ContentStatus::Trashed {
-        return Err(ActionError::Invalid(
-            "restore the item from the trash before editing it".into(),
-        ));
+        return Err(ActionError::Invalid("restore the item from the trash before editing it".into()));
     }
     let slug = match &input.slug {
         Some(s) if s.as_str() == row.slug => s.clone(),
@@ -458,16 +389,7 @@ pub async fn revise_translation(
     let mut after = content_summary(&updated);
     after["revision"] = json!(rev.number);
     after["revision_body_hash"] = json!(rev.body_hash);
-    journal(
-        ctx,
-        &tx,
-        "translation.revise",
-        "translation",
-        Some(row.id),
-        Some(before),
-        Some(after),
-    )
-    .await?;
+    journal(ctx, &tx, "translation.revise", "translation", Some(row.id), Some(before), Some(after)).await?;
     tx.commit().await?;
     Ok(RevisionId(rev.id))
 }
@@ -485,18 +407,12 @@ fn apply_content(row: &mut translation::Model, c: &TranslationContent) {
 
 /// Publishes the latest revision of a translation now, or schedules it when `at` is in the
 /// future (a `content.publish` job runs it then). Needs the publish right (SC-1).
-pub async fn publish_translation(
-    ctx: &Ctx<'_>,
-    id: TranslationId,
-    at: Option<Timestamp>,
-) -> Result<(), ActionError> {
+pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Timestamp>) -> Result<(), ActionError> {
     ctx.actor.require(Capability::Publish, "publish")?;
     let tx = ctx.db.begin().await?;
     let row = store::get_translation(&tx, id).await?;
     if row.status == ContentStatus::Trashed.as_str() {
-        return Err(ActionError::Invalid(
-            "restore the item from the trash before publishing it".into(),
-        ));
+        return Err(ActionError::Invalid("restore the item from the trash before publishing it".into()));
     }
     let before = content_summary(&row);
     let mut updated = row.clone();
@@ -534,16 +450,7 @@ pub async fn publish_translation(
     } else {
         "translation.publish"
     };
-    journal(
-        ctx,
-        &tx,
-        action,
-        "translation",
-        Some(row.id),
-        Some(before),
-        Some(content_summary(&updated)),
-    )
-    .await?;
+    journal(ctx, &tx, action, "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -551,8 +458,7 @@ pub async fn publish_translation(
 /// Moves every language version of an item to the trash, remembering each one's status so a
 /// restore puts it back as it was (SC-1: deletion is its own right and goes through the trash).
 pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
-    ctx.actor
-        .require(Capability::Trash, "move content to the trash")?;
+    ctx.actor.require(Capability::Trash, "move content to the trash")?;
     let tx = ctx.db.begin().await?;
     store::get_item(&tx, item_id).await?;
     let rows = store::translations_of_item(&tx, item_id).await?;
@@ -576,34 +482,16 @@ pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
         ctx.now,
     )
     .await?;
-    jobs::enqueue(
-        &tx,
-        "cache.purge",
-        json!({"item_id": item_id.0}),
-        Some(format!("cache.purge:{item_id}")),
-        ctx.now,
-    )
-    .await?;
-    journal(
-        ctx,
-        &tx,
-        "item.trash",
-        "item",
-        Some(item_id.0),
-        Some(json!(before)),
-        None,
-    )
-    .await?;
+    jobs::enqueue(&tx, "cache.purge", json!({"item_id": item_id.0}), Some(format!("cache.purge:{item_id}")), ctx.now)
+        .await?;
+    journal(ctx, &tx, "item.trash", "item", Some(item_id.0), Some(json!(before)), None).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Restores an item from the trash to the statuses it had.
 pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
-    ctx.actor.require(
-        Capability::RestoreFromTrash,
-        "restore content from the trash",
-    )?;
+    ctx.actor.require(Capability::RestoreFromTrash, "restore content from the trash")?;
     let tx = ctx.db.begin().await?;
     let rows = store::translations_of_item(&tx, item_id).await?;
     let mut after = Vec::new();
@@ -612,10 +500,7 @@ pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionEr
             continue;
         }
         let mut updated = row.clone();
-        updated.status = row
-            .status_before_trash
-            .clone()
-            .unwrap_or_else(|| ContentStatus::Draft.as_str().to_owned());
+        updated.status = row.status_before_trash.clone().unwrap_or_else(|| ContentStatus::Draft.as_str().to_owned());
         updated.status_before_trash = None;
         updated.updated_at = ctx.now;
         let saved = store::save_translation(&tx, updated).await?;
@@ -625,16 +510,7 @@ pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionEr
         after.push(content_summary(&saved));
     }
     store::touch_item(&tx, item_id, ctx.now).await?;
-    journal(
-        ctx,
-        &tx,
-        "item.restore",
-        "item",
-        Some(item_id.0),
-        None,
-        Some(json!(after)),
-    )
-    .await?;
+    journal(ctx, &tx, "item.restore", "item", Some(item_id.0), None, Some(json!(after))).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -651,12 +527,9 @@ pub struct CommentInput<'a> {
 
 /// Records a comment in a given moderation state (importer, demo, moderators).
 pub async fn add_comment(ctx: &Ctx<'_>, input: CommentInput<'_>) -> Result<CommentId, ActionError> {
-    ctx.actor
-        .require(Capability::ModerateComments, "add moderated comments")?;
+    ctx.actor.require(Capability::ModerateComments, "add moderated comments")?;
     if input.body.trim().is_empty() || input.author_name.trim().is_empty() {
-        return Err(ActionError::Invalid(
-            "a comment needs an author name and text".into(),
-        ));
+        return Err(ActionError::Invalid("a comment needs an author name and text".into()));
     }
     let tx = ctx.db.begin().await?;
     store::get_item(&tx, input.item_id).await?;
@@ -675,7 +548,16 @@ pub async fn add_comment(ctx: &Ctx<'_>, input: CommentInput<'_>) -> Result<Comme
         ctx.now,
     )
     .await?;
-    journal(ctx, &tx, "comment.create", "comment", Some(row.id), None, Some(json!({"item_id": input.item_id.0, "lang": input.lang, "status": input.status.as_str()}))).await?;
+    journal(
+        ctx,
+        &tx,
+        "comment.create",
+        "comment",
+        Some(row.id),
+        None,
+        Some(json!({"item_id": input.item_id.0, "lang": input.lang, "status": input.status.as_str()})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(CommentId(row.id))
 }
@@ -688,12 +570,9 @@ pub async fn add_redirect(
     target_item: ItemId,
     target_lang: &LangCode,
 ) -> Result<(), ActionError> {
-    ctx.actor
-        .require(Capability::ManageStructure, "manage redirects")?;
+    ctx.actor.require(Capability::ManageStructure, "manage redirects")?;
     if !old_path.starts_with('/') {
-        return Err(ActionError::Invalid(format!(
-            "redirect path {old_path:?} must start with '/'"
-        )));
+        return Err(ActionError::Invalid(format!("redirect path {old_path:?} must start with '/'")));
     }
     let tx = ctx.db.begin().await?;
     let row = store::insert_redirect(
@@ -709,18 +588,23 @@ pub async fn add_redirect(
         ctx.now,
     )
     .await?;
-    journal(ctx, &tx, "redirect.create", "redirect", Some(row.id), None, Some(json!({"host": host, "old_path": old_path, "item_id": target_item.0, "lang": target_lang.as_str()}))).await?;
+    journal(
+        ctx,
+        &tx,
+        "redirect.create",
+        "redirect",
+        Some(row.id),
+        None,
+        Some(json!({"host": host, "old_path": old_path, "item_id": target_item.0, "lang": target_lang.as_str()})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Registers a stored media file (the caller has already written it under `storage_key`).
-pub async fn register_media(
-    ctx: &Ctx<'_>,
-    new: store::NewMedia<'_>,
-) -> Result<MediaId, ActionError> {
-    ctx.actor
-        .require(Capability::CreateContent, "upload media")?;
+pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<MediaId, ActionError> {
+    ctx.actor.require(Capability::CreateContent, "upload media")?;
     let tx = ctx.db.begin().await?;
     let row = store::insert_media(&tx, new, ctx.now).await?;
     journal(ctx, &tx, "media.create", "media", Some(row.id), None, Some(json!({"storage_key": row.storage_key, "mime": row.mime, "content_hash": row.content_hash, "bytes": row.byte_size}))).await?;
@@ -730,31 +614,19 @@ pub async fn register_media(
 
 /// An author hands a draft to the editors (SC-1): draft → in review.
 pub async fn submit_for_review(ctx: &Ctx<'_>, id: TranslationId) -> Result<(), ActionError> {
-    ctx.actor
-        .require(Capability::EditOwnContent, "submit content for review")?;
+    ctx.actor.require(Capability::EditOwnContent, "submit content for review")?;
     let tx = ctx.db.begin().await?;
     let row = store::get_translation(&tx, id).await?;
     if row.status != ContentStatus::Draft.as_str() {
-        return Err(ActionError::Invalid(format!(
-            "only drafts can be submitted; this one is {}",
-            row.status
-        )));
+        return Err(ActionError::Invalid(format!("only drafts can be submitted; this one is {}", row.status)));
     }
     let before = content_summary(&row);
     let mut updated = row.clone();
     updated.status = ContentStatus::InReview.as_str().to_owned();
     updated.updated_at = ctx.now;
     let updated = store::save_translation(&tx, updated).await?;
-    journal(
-        ctx,
-        &tx,
-        "translation.submit",
-        "translation",
-        Some(row.id),
-        Some(before),
-        Some(content_summary(&updated)),
-    )
-    .await?;
+    journal(ctx, &tx, "translation.submit", "translation", Some(row.id), Some(before), Some(content_summary(&updated)))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

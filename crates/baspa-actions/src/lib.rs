@@ -30,23 +30,11 @@ pub struct Actor {
 impl Actor {
     /// A built-in process (demo seeder, importer, CLI run by the operator) acting with full rights.
     pub fn system(label: &str) -> Self {
-        Self {
-            user_id: None,
-            label: label.to_owned(),
-            role: Role::Administrator,
-            ip: None,
-            user_agent: None,
-        }
+        Self { user_id: None, label: label.to_owned(), role: Role::Administrator, ip: None, user_agent: None }
     }
 
     pub fn user(id: UserId, email: &str, role: Role) -> Self {
-        Self {
-            user_id: Some(id),
-            label: email.to_owned(),
-            role,
-            ip: None,
-            user_agent: None,
-        }
+        Self { user_id: Some(id), label: email.to_owned(), role, ip: None, user_agent: None }
     }
 
     fn journal(&self) -> JournalActor {
@@ -59,11 +47,7 @@ impl Actor {
     }
 
     fn require(&self, capability: Capability, action: &'static str) -> Result<(), ActionError> {
-        if self.role.allows(capability) {
-            Ok(())
-        } else {
-            Err(ActionError::NotPermitted { action })
-        }
+        if self.role.allows(capability) { Ok(()) } else { Err(ActionError::NotPermitted { action }) }
     }
 }
 
@@ -77,18 +61,10 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(db: &'a DatabaseConnection, actor: &'a Actor) -> Self {
-        Self {
-            db,
-            actor,
-            now: baspa_domain::time::now(),
-        }
+        Self { db, actor, now: baspa_domain::time::now() }
     }
 
     pub fn at(db: &'a DatabaseConnection, actor: &'a Actor, now: Timestamp) -> Self {
-        Self {
-            db,
-            actor,
-            now: baspa_domain::time::to_seconds(now),
-        }
+        Self { db, actor, now: baspa_domain::time::to_seconds(now) }
     }
 }

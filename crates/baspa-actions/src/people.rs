@@ -12,9 +12,7 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 
 pub fn hash_password(password: &str) -> Result<String, ActionError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ActionError::Invalid(format!(
-            "the password must have at least {MIN_PASSWORD_CHARS} characters"
-        )));
+        return Err(ActionError::Invalid(format!("the password must have at least {MIN_PASSWORD_CHARS} characters")));
     }
     Argon2::default()
         .hash_password(password.as_bytes())
@@ -23,11 +21,8 @@ pub fn hash_password(password: &str) -> Result<String, ActionError> {
 }
 
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(stored_hash)
+        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 fn parse_email(raw: &str) -> Result<String, ActionError> {
@@ -39,13 +34,7 @@ fn parse_email(raw: &str) -> Result<String, ActionError> {
                 && !domain.starts_with('.')
                 && !email.contains(char::is_whitespace)
         });
-    if valid {
-        Ok(email)
-    } else {
-        Err(ActionError::Invalid(format!(
-            "{raw:?} is not an e-mail address"
-        )))
-    }
+    if valid { Ok(email) } else { Err(ActionError::Invalid(format!("{raw:?} is not an e-mail address"))) }
 }
 
 /// Creates a staff account.
@@ -64,17 +53,8 @@ pub async fn create_user(
     }
     let hash = hash_password(password)?;
     let tx = ctx.db.begin().await?;
-    let row = users::insert(
-        &tx,
-        users::NewUser {
-            email: &email,
-            display_name,
-            password_hash: &hash,
-            role,
-        },
-        ctx.now,
-    )
-    .await?;
+    let row =
+        users::insert(&tx, users::NewUser { email: &email, display_name, password_hash: &hash, role }, ctx.now).await?;
     let actor = ctx.actor.journal();
     baspa_db::journal::append(
         &tx,
@@ -85,9 +65,7 @@ pub async fn create_user(
             entity_kind: "user",
             entity_id: Some(row.id),
             before: None,
-            after: Some(
-                json!({"email": email, "display_name": display_name, "role": role.as_str()}),
-            ),
+            after: Some(json!({"email": email, "display_name": display_name, "role": role.as_str()})),
         },
     )
     .await?;
@@ -101,9 +79,8 @@ pub async fn set_password(ctx: &Ctx<'_>, email: &str, password: &str) -> Result<
     let email = parse_email(email)?;
     let hash = hash_password(password)?;
     let tx = ctx.db.begin().await?;
-    let user = users::find_by_email(&tx, &email)
-        .await?
-        .ok_or_else(|| ActionError::NotFound(format!("user {email}")))?;
+    let user =
+        users::find_by_email(&tx, &email).await?.ok_or_else(|| ActionError::NotFound(format!("user {email}")))?;
     users::set_password_hash(&tx, UserId(user.id), &hash, ctx.now).await?;
     let actor = ctx.actor.journal();
     baspa_db::journal::append(

@@ -9,13 +9,9 @@ use crate::{ActionError, Ctx};
 /// Adds or changes a language. Exactly one language is the default; setting a new default
 /// clears the flag on the others in the same transaction.
 pub async fn upsert_language(ctx: &Ctx<'_>, spec: &LanguageSpec) -> Result<(), ActionError> {
-    ctx.actor
-        .require(Capability::ManageSettings, "change site languages")?;
+    ctx.actor.require(Capability::ManageSettings, "change site languages")?;
     if spec.native_name.trim().is_empty() || spec.bcp47.trim().is_empty() {
-        return Err(ActionError::Invalid(format!(
-            "language {} needs a native name and a BCP-47 tag",
-            spec.code
-        )));
+        return Err(ActionError::Invalid(format!("language {} needs a native name and a BCP-47 tag", spec.code)));
     }
     let tx = ctx.db.begin().await?;
     let before = languages::upsert(&tx, spec, ctx.now).await?;
@@ -37,7 +33,9 @@ pub async fn upsert_language(ctx: &Ctx<'_>, spec: &LanguageSpec) -> Result<(), A
             action: if before.is_some() { "language.update" } else { "language.create" },
             entity_kind: "language",
             entity_id: None,
-            before: before.map(|b| json!({"code": b.code, "routing": [b.routing_mode, b.routing_value], "is_default": b.is_default})),
+            before: before.map(
+                |b| json!({"code": b.code, "routing": [b.routing_mode, b.routing_value], "is_default": b.is_default}),
+            ),
             after: Some(serde_json::to_value(spec).unwrap_or_default()),
         },
     )

@@ -11,9 +11,7 @@ use crate::migration::Migrator;
 pub enum ConnectError {
     #[error("database URL {url:?} is not valid: {reason}")]
     InvalidUrl { url: String, reason: String },
-    #[error(
-        "database URL {url} uses {scheme:?}; use sqlite://, postgres:// or mysql:// (MariaDB too)"
-    )]
+    #[error("database URL {url} uses {scheme:?}; use sqlite://, postgres:// or mysql:// (MariaDB too)")]
     UnknownScheme { url: String, scheme: String },
     #[error("cannot create the data directory {path} for the SQLite database: {reason}")]
     DataDir { path: String, reason: String },
@@ -35,18 +33,13 @@ pub fn redact_url(raw: &str) -> String {
 }
 
 pub fn backend_of(raw: &str) -> Result<DbBackend, ConnectError> {
-    let url = url::Url::parse(raw).map_err(|e| ConnectError::InvalidUrl {
-        url: redact_url(raw),
-        reason: e.to_string(),
-    })?;
+    let url =
+        url::Url::parse(raw).map_err(|e| ConnectError::InvalidUrl { url: redact_url(raw), reason: e.to_string() })?;
     match url.scheme() {
         "sqlite" => Ok(DbBackend::Sqlite),
         "postgres" | "postgresql" => Ok(DbBackend::Postgres),
         "mysql" | "mariadb" => Ok(DbBackend::MySql),
-        other => Err(ConnectError::UnknownScheme {
-            url: redact_url(raw),
-            scheme: other.to_owned(),
-        }),
+        other => Err(ConnectError::UnknownScheme { url: redact_url(raw), scheme: other.to_owned() }),
     }
 }
 
@@ -60,11 +53,7 @@ pub async fn connect(raw: &str) -> Result<DatabaseConnection, ConnectError> {
     if backend == DbBackend::Sqlite {
         ensure_sqlite_dir(&url)?;
         if !url.contains("mode=") && !url.contains(":memory:") {
-            url.push_str(if url.contains('?') {
-                "&mode=rwc"
-            } else {
-                "?mode=rwc"
-            });
+            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
         }
     }
     let mut options = ConnectOptions::new(url);
@@ -80,27 +69,17 @@ pub async fn connect(raw: &str) -> Result<DatabaseConnection, ConnectError> {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
         });
-    let db = Database::connect(options)
-        .await
-        .map_err(|e| ConnectError::Unreachable {
-            url: redact_url(raw),
-            reason: network_reason(raw).unwrap_or_else(|| describe(&e)),
-        })?;
-    db.ping().await.map_err(|e| ConnectError::Unreachable {
+    let db = Database::connect(options).await.map_err(|e| ConnectError::Unreachable {
         url: redact_url(raw),
-        reason: describe(&e),
+        reason: network_reason(raw).unwrap_or_else(|| describe(&e)),
     })?;
+    db.ping().await.map_err(|e| ConnectError::Unreachable { url: redact_url(raw), reason: describe(&e) })?;
     Ok(db)
 }
 
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection, raw_url: &str) -> Result<(), ConnectError> {
-    Migrator::up(db, None)
-        .await
-        .map_err(|e| ConnectError::Migration {
-            url: redact_url(raw_url),
-            reason: describe(&e),
-        })
+    Migrator::up(db, None).await.map_err(|e| ConnectError::Migration { url: redact_url(raw_url), reason: describe(&e) })
 }
 
 /// One line from a driver error, without the nested debug noise.
@@ -130,29 +109,22 @@ fn network_reason(raw: &str) -> Option<String> {
     let addr = addrs.first()?;
     match std::net::TcpStream::connect_timeout(addr, Duration::from_secs(3)) {
         Ok(_) => None,
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Some(format!(
-            "connection refused by {host}:{port} (is the server running?)"
-        )),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Some(format!("connection refused by {host}:{port} (is the server running?)"))
+        }
         Err(e) => Some(format!("{host}:{port} is unreachable: {e}")),
     }
 }
 
 fn ensure_sqlite_dir(url: &str) -> Result<(), ConnectError> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(parent) = std::path::Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|e| ConnectError::DataDir {
-            path: parent.display().to_string(),
-            reason: e.to_string(),
-        })?;
+    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| ConnectError::DataDir { path: parent.display().to_string(), reason: e.to_string() })?;
     }
     Ok(())
 }
@@ -163,30 +135,15 @@ mod tests {
 
     #[test]
     fn passwords_never_appear_in_error_lines() {
-        assert_eq!(
-            redact_url("postgres://baspa:s3cret@db:5432/baspa"),
-            "postgres://baspa:***@db:5432/baspa"
-        );
-        assert_eq!(
-            redact_url("sqlite://data/baspa.sqlite"),
-            "sqlite://data/baspa.sqlite"
-        );
+        assert_eq!(redact_url("postgres://baspa:s3cret@db:5432/baspa"), "postgres://baspa:***@db:5432/baspa");
+        assert_eq!(redact_url("sqlite://data/baspa.sqlite"), "sqlite://data/baspa.sqlite");
     }
 
     #[test]
     fn unknown_schemes_are_named() {
         let err = backend_of("oracle://x/y").unwrap_err().to_string();
-        assert!(
-            err.contains("\"oracle\"") && err.contains("sqlite://"),
-            "{err}"
-        );
-        assert!(matches!(
-            backend_of("not a url"),
-            Err(ConnectError::InvalidUrl { .. })
-        ));
-        assert_eq!(
-            backend_of("mariadb://root@127.0.0.1/x").ok(),
-            Some(DbBackend::MySql)
-        );
+        assert!(err.contains("\"oracle\"") && err.contains("sqlite://"), "{err}");
+        assert!(matches!(backend_of("not a url"), Err(ConnectError::InvalidUrl { .. })));
+        assert_eq!(backend_of("mariadb://root@127.0.0.1/x").ok(), Some(DbBackend::MySql));
     }
 }

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use baspa_domain::{CommentStatus, ContentStatus, ItemId, ItemKind, Timestamp, TranslationId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::Value;
 
@@ -67,11 +67,7 @@ pub struct NewItem {
     pub is_sticky: bool,
 }
 
-pub async fn insert_item(
-    db: &impl ConnectionTrait,
-    new: NewItem,
-    now: Timestamp,
-) -> Result<item::Model, StoreError> {
+pub async fn insert_item(db: &impl ConnectionTrait, new: NewItem, now: Timestamp) -> Result<item::Model, StoreError> {
     Ok(item::ActiveModel {
         kind: Set(new.kind.as_str().to_owned()),
         parent_id: Set(new.parent_id.map(|i| i.0)),
@@ -89,17 +85,10 @@ pub async fn insert_item(
 }
 
 pub async fn get_item(db: &impl ConnectionTrait, id: ItemId) -> Result<item::Model, StoreError> {
-    item::Entity::find_by_id(id.0)
-        .one(db)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("item {id}")))
+    item::Entity::find_by_id(id.0).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("item {id}")))
 }
 
-pub async fn touch_item(
-    db: &impl ConnectionTrait,
-    id: ItemId,
-    now: Timestamp,
-) -> Result<(), StoreError> {
+pub async fn touch_item(db: &impl ConnectionTrait, id: ItemId, now: Timestamp) -> Result<(), StoreError> {
     item::Entity::update_many()
         .col_expr(item::Column::UpdatedAt, Expr::value(now))
         .filter(item::Column::Id.eq(id.0))
@@ -108,23 +97,12 @@ pub async fn touch_item(
     Ok(())
 }
 
-pub async fn set_item_tags(
-    db: &impl ConnectionTrait,
-    id: ItemId,
-    tag_ids: &[ItemId],
-) -> Result<(), StoreError> {
-    item_tag::Entity::delete_many()
-        .filter(item_tag::Column::ItemId.eq(id.0))
-        .exec(db)
-        .await?;
+pub async fn set_item_tags(db: &impl ConnectionTrait, id: ItemId, tag_ids: &[ItemId]) -> Result<(), StoreError> {
+    item_tag::Entity::delete_many().filter(item_tag::Column::ItemId.eq(id.0)).exec(db).await?;
     for (position, tag) in tag_ids.iter().enumerate() {
-        item_tag::ActiveModel {
-            item_id: Set(id.0),
-            tag_id: Set(tag.0),
-            position: Set(position as i32),
-        }
-        .insert(db)
-        .await?;
+        item_tag::ActiveModel { item_id: Set(id.0), tag_id: Set(tag.0), position: Set(position as i32) }
+            .insert(db)
+            .await?;
     }
     Ok(())
 }
@@ -157,10 +135,7 @@ pub struct NewTranslation<'a> {
 
 fn map_slug_conflict(e: sea_orm::DbErr, lang: &str, slug: &str) -> StoreError {
     if crate::is_unique_violation(&e, "translations_slug_unique", "translations.slug") {
-        StoreError::SlugTaken {
-            lang: lang.to_owned(),
-            slug: slug.to_owned(),
-        }
+        StoreError::SlugTaken { lang: lang.to_owned(), slug: slug.to_owned() }
     } else {
         StoreError::Internal(e)
     }
@@ -209,17 +184,10 @@ pub async fn save_translation(
 ) -> Result<translation::Model, StoreError> {
     let (lang, slug) = (row.lang.clone(), row.slug.clone());
     let active: translation::ActiveModel = row.into();
-    active
-        .reset_all()
-        .update(db)
-        .await
-        .map_err(|e| map_slug_conflict(e, &lang, &slug))
+    active.reset_all().update(db).await.map_err(|e| map_slug_conflict(e, &lang, &slug))
 }
 
-pub async fn get_translation(
-    db: &impl ConnectionTrait,
-    id: TranslationId,
-) -> Result<translation::Model, StoreError> {
+pub async fn get_translation(db: &impl ConnectionTrait, id: TranslationId) -> Result<translation::Model, StoreError> {
     translation::Entity::find_by_id(id.0)
         .one(db)
         .await?
@@ -247,8 +215,7 @@ pub async fn translations_of_items(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q =
-        translation::Entity::find().filter(translation::Column::ItemId.is_in(ids.iter().copied()));
+    let mut q = translation::Entity::find().filter(translation::Column::ItemId.is_in(ids.iter().copied()));
     if only_published {
         q = q.filter(translation::Column::Status.eq(ContentStatus::Published.as_str()));
     }
@@ -301,20 +268,11 @@ pub async fn insert_revision(
     .await?)
 }
 
-pub async fn get_revision(
-    db: &impl ConnectionTrait,
-    id: i64,
-) -> Result<revision::Model, StoreError> {
-    revision::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("revision {id}")))
+pub async fn get_revision(db: &impl ConnectionTrait, id: i64) -> Result<revision::Model, StoreError> {
+    revision::Entity::find_by_id(id).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("revision {id}")))
 }
 
-pub async fn revisions_of(
-    db: &impl ConnectionTrait,
-    id: TranslationId,
-) -> Result<Vec<revision::Model>, StoreError> {
+pub async fn revisions_of(db: &impl ConnectionTrait, id: TranslationId) -> Result<Vec<revision::Model>, StoreError> {
     Ok(revision::Entity::find()
         .filter(revision::Column::TranslationId.eq(id.0))
         .order_by_asc(revision::Column::Number)
@@ -323,10 +281,7 @@ pub async fn revisions_of(
 }
 
 /// All items of one kind (sections and tags are few; the site keeps them in memory per request).
-pub async fn items_of_kind(
-    db: &impl ConnectionTrait,
-    kind: ItemKind,
-) -> Result<Vec<item::Model>, StoreError> {
+pub async fn items_of_kind(db: &impl ConnectionTrait, kind: ItemKind) -> Result<Vec<item::Model>, StoreError> {
     Ok(item::Entity::find()
         .filter(item::Column::Kind.eq(kind.as_str()))
         .order_by_asc(item::Column::Position)
@@ -366,8 +321,8 @@ pub async fn published_entries(
     lang: &str,
     filter: &EntryFilter,
 ) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
-    let mut item_cond = Condition::all()
-        .add(item::Column::Kind.is_in([ItemKind::Article.as_str(), ItemKind::Document.as_str()]));
+    let mut item_cond =
+        Condition::all().add(item::Column::Kind.is_in([ItemKind::Article.as_str(), ItemKind::Document.as_str()]));
     if let Some(sections) = &filter.section_ids {
         item_cond = item_cond.add(item::Column::SectionId.is_in(sections.iter().copied()));
     }
@@ -381,13 +336,8 @@ pub async fn published_entries(
             .await?;
         item_cond = item_cond.add(item::Column::Id.is_in(tagged));
     }
-    let item_ids: Vec<i64> = item::Entity::find()
-        .select_only()
-        .column(item::Column::Id)
-        .filter(item_cond)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let item_ids: Vec<i64> =
+        item::Entity::find().select_only().column(item::Column::Id).filter(item_cond).into_tuple().all(db).await?;
     if item_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -409,10 +359,7 @@ pub async fn published_entries(
         .into_iter()
         .map(|i| (i.id, i))
         .collect();
-    Ok(rows
-        .into_iter()
-        .filter_map(|t| items.get(&t.item_id).cloned().map(|i| (t, i)))
-        .collect())
+    Ok(rows.into_iter().filter_map(|t| items.get(&t.item_id).cloned().map(|i| (t, i))).collect())
 }
 
 pub async fn tag_ids_of(db: &impl ConnectionTrait, id: ItemId) -> Result<Vec<i64>, StoreError> {
@@ -520,11 +467,7 @@ pub async fn find_redirect(
         .filter(redirect::Column::Host.is_in([host, ""]))
         .all(db)
         .await?;
-    Ok(rows
-        .iter()
-        .find(|r| r.host == host)
-        .or_else(|| rows.first())
-        .cloned())
+    Ok(rows.iter().find(|r| r.host == host).or_else(|| rows.first()).cloned())
 }
 
 pub struct NewMedia<'a> {
@@ -561,33 +504,45 @@ pub async fn insert_media(
     .await?)
 }
 
-pub async fn media_by_ids(
-    db: &impl ConnectionTrait,
-    ids: &[i64],
-) -> Result<Vec<media::Model>, StoreError> {
+pub async fn media_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<media::Model>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(media::Entity::find()
-        .filter(media::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
+    Ok(media::Entity::find().filter(media::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }
 
-pub async fn media_by_storage_key(
-    db: &impl ConnectionTrait,
-    key: &str,
-) -> Result<Option<media::Model>, StoreError> {
-    Ok(media::Entity::find()
-        .filter(media::Column::StorageKey.eq(key))
-        .one(db)
-        .await?)
+pub async fn media_by_storage_key(db: &impl ConnectionTrait, key: &str) -> Result<Option<media::Model>, StoreError> {
+    Ok(media::Entity::find().filter(media::Column::StorageKey.eq(key)).one(db).await?)
 }
 
 /// Count of items of a kind (demo seeding and reports).
 pub async fn count_items(db: &impl ConnectionTrait, kind: ItemKind) -> Result<u64, StoreError> {
-    Ok(item::Entity::find()
-        .filter(item::Column::Kind.eq(kind.as_str()))
-        .count(db)
+    Ok(item::Entity::find().filter(item::Column::Kind.eq(kind.as_str())).count(db).await?)
+}
+
+/// A translation by slug whatever its status (to answer 410 for trashed items).
+pub async fn find_any_status(
+    db: &impl ConnectionTrait,
+    lang: &str,
+    scope: &str,
+    slug: &str,
+) -> Result<Option<translation::Model>, StoreError> {
+    Ok(translation::Entity::find()
+        .filter(translation::Column::Lang.eq(lang))
+        .filter(translation::Column::SlugScope.eq(scope))
+        .filter(translation::Column::Slug.eq(slug))
+        .one(db)
         .await?)
+}
+
+/// Every published translation with its item, for sitemaps (two queries whatever the size).
+pub async fn all_published(db: &impl ConnectionTrait) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
+    let rows = translation::Entity::find()
+        .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
+        .order_by_asc(translation::Column::ItemId)
+        .order_by_asc(translation::Column::Id)
+        .all(db)
+        .await?;
+    let items: HashMap<i64, item::Model> = item::Entity::find().all(db).await?.into_iter().map(|i| (i.id, i)).collect();
+    Ok(rows.into_iter().filter_map(|t| items.get(&t.item_id).cloned().map(|i| (t, i))).collect())
 }

@@ -55,9 +55,7 @@ pub async fn server_version(db: &impl ConnectionTrait) -> Result<String, DbErr> 
         DbBackend::Sqlite => "SELECT sqlite_version() AS v",
         _ => "SELECT version() AS v",
     };
-    let row = db
-        .query_one_raw(Statement::from_string(backend, sql))
-        .await?;
+    let row = db.query_one_raw(Statement::from_string(backend, sql)).await?;
     match row {
         Some(row) => row.try_get::<String>("", "v"),
         None => Err(DbErr::RecordNotFound("server version".to_owned())),

@@ -3,9 +3,7 @@
 //! roll back together. The worker that claims jobs arrives with the jobs issue.
 
 use baspa_domain::{JobId, JobStatus, Timestamp};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 
 use crate::entity::job;

@@ -61,44 +61,20 @@ fn canonical_json(v: &Value) -> String {
         Value::Object(map) => {
             let mut keys: Vec<_> = map.keys().collect();
             keys.sort();
-            let inner: Vec<String> = keys
-                .iter()
-                .map(|k| {
-                    format!(
-                        "{}:{}",
-                        Value::String((*k).clone()),
-                        canonical_json(&map[*k])
-                    )
-                })
-                .collect();
+            let inner: Vec<String> =
+                keys.iter().map(|k| format!("{}:{}", Value::String((*k).clone()), canonical_json(&map[*k]))).collect();
             format!("{{{}}}", inner.join(","))
         }
-        Value::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(canonical_json)
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
+        Value::Array(items) => format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
         other => other.to_string(),
     }
 }
 
 /// Appends one entry after the current chain head.
-pub async fn append(
-    db: &impl ConnectionTrait,
-    entry: NewEntry<'_>,
-) -> Result<JournalEntryId, DbErr> {
+pub async fn append(db: &impl ConnectionTrait, entry: NewEntry<'_>) -> Result<JournalEntryId, DbErr> {
     let backend = db.get_database_backend();
-    let sql = format!(
-        "SELECT hash FROM journal ORDER BY id DESC LIMIT 1{}",
-        dialect::lock_suffix(backend)
-    );
-    let prev_hash = match db
-        .query_one_raw(Statement::from_string(backend, sql))
-        .await?
-    {
+    let sql = format!("SELECT hash FROM journal ORDER BY id DESC LIMIT 1{}", dialect::lock_suffix(backend));
+    let prev_hash = match db.query_one_raw(Statement::from_string(backend, sql)).await? {
         Some(row) => row.try_get::<String>("", "hash")?,
         None => GENESIS_HASH.to_owned(),
     };
@@ -146,14 +122,17 @@ pub struct ChainBreak {
 
 /// Recomputes the whole chain (SC-6 `baspa journal verify`).
 pub async fn verify_chain(db: &impl ConnectionTrait) -> Result<(u64, Option<ChainBreak>), DbErr> {
-    let entries = journal_entry::Entity::find()
-        .order_by_asc(journal_entry::Column::Id)
-        .all(db)
-        .await?;
+    let entries = journal_entry::Entity::find().order_by_asc(journal_entry::Column::Id).all(db).await?;
     let mut prev = GENESIS_HASH.to_owned();
     for (n, e) in entries.iter().enumerate() {
         if e.prev_hash != prev {
-            return Ok((n as u64, Some(ChainBreak { entry_id: e.id, reason: "previous-hash link does not match (an entry before it was removed or changed)".into() })));
+            return Ok((
+                n as u64,
+                Some(ChainBreak {
+                    entry_id: e.id,
+                    reason: "previous-hash link does not match (an entry before it was removed or changed)".into(),
+                }),
+            ));
         }
         if entry_hash(&prev, e) != e.hash {
             return Ok((

@@ -38,10 +38,7 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<LanguageSpec>, DbErr>
         .order_by_asc(language::Column::Code)
         .all(db)
         .await?;
-    rows.into_iter()
-        .filter(|r| r.is_enabled)
-        .map(to_spec)
-        .collect()
+    rows.into_iter().filter(|r| r.is_enabled).map(to_spec).collect()
 }
 
 /// Inserts or replaces a language; returns the row as it was before, for the journal.
@@ -54,15 +51,8 @@ pub async fn upsert(
         LanguageRouting::Host(h) => ("host", h.clone()),
         LanguageRouting::PathPrefix(p) => ("path_prefix", p.clone()),
     };
-    let before = language::Entity::find_by_id(spec.code.as_str().to_owned())
-        .one(db)
-        .await?;
-    let fallback = spec
-        .fallback
-        .iter()
-        .map(|c| c.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
+    let before = language::Entity::find_by_id(spec.code.as_str().to_owned()).one(db).await?;
+    let fallback = spec.fallback.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",");
     let mut active = language::ActiveModel {
         code: Set(spec.code.as_str().to_owned()),
         bcp47: Set(spec.bcp47.clone()),

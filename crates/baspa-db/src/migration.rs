@@ -32,11 +32,7 @@ impl TableSpec {
     fn new(name: &str, backend: DbBackend) -> Self {
         let mut stmt = Table::create();
         stmt.table(Alias::new(name)).if_not_exists();
-        Self {
-            name: name.to_owned(),
-            stmt,
-            backend,
-        }
+        Self { name: name.to_owned(), stmt, backend }
     }
 
     fn col(&mut self, def: &mut ColumnDef) -> &mut Self {
@@ -45,13 +41,7 @@ impl TableSpec {
     }
 
     fn id(&mut self) -> &mut Self {
-        self.col(
-            ColumnDef::new(Alias::new("id"))
-                .big_integer()
-                .not_null()
-                .auto_increment()
-                .primary_key(),
-        )
+        self.col(ColumnDef::new(Alias::new("id")).big_integer().not_null().auto_increment().primary_key())
     }
 
     fn string(&mut self, name: &str, len: u32) -> &mut Self {
@@ -79,12 +69,7 @@ impl TableSpec {
     }
 
     fn int(&mut self, name: &str) -> &mut Self {
-        self.col(
-            ColumnDef::new(Alias::new(name))
-                .integer()
-                .not_null()
-                .default(0),
-        )
+        self.col(ColumnDef::new(Alias::new(name)).integer().not_null().default(0))
     }
 
     fn int_null(&mut self, name: &str) -> &mut Self {
@@ -92,12 +77,7 @@ impl TableSpec {
     }
 
     fn boolean(&mut self, name: &str) -> &mut Self {
-        self.col(
-            ColumnDef::new(Alias::new(name))
-                .boolean()
-                .not_null()
-                .default(false),
-        )
+        self.col(ColumnDef::new(Alias::new(name)).boolean().not_null().default(false))
     }
 
     fn json(&mut self, name: &str) -> &mut Self {
@@ -110,18 +90,12 @@ impl TableSpec {
 
     fn timestamp(&mut self, name: &str) -> &mut Self {
         let backend = self.backend;
-        self.col(dialect::timestamp_column(
-            ColumnDef::new(Alias::new(name)).not_null(),
-            backend,
-        ))
+        self.col(dialect::timestamp_column(ColumnDef::new(Alias::new(name)).not_null(), backend))
     }
 
     fn timestamp_null(&mut self, name: &str) -> &mut Self {
         let backend = self.backend;
-        self.col(dialect::timestamp_column(
-            ColumnDef::new(Alias::new(name)).null(),
-            backend,
-        ))
+        self.col(dialect::timestamp_column(ColumnDef::new(Alias::new(name)).null(), backend))
     }
 
     fn timestamps(&mut self) -> &mut Self {
@@ -135,10 +109,7 @@ impl TableSpec {
             ForeignKey::create()
                 .name(name)
                 .from_col(Alias::new(column))
-                .to(
-                    Alias::new(table),
-                    Alias::new(if table == "languages" { "code" } else { "id" }),
-                )
+                .to(Alias::new(table), Alias::new(if table == "languages" { "code" } else { "id" }))
                 .on_delete(on_delete),
         );
         self
@@ -156,10 +127,7 @@ impl TableSpec {
     async fn create(&mut self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         if self.backend == DbBackend::MySql {
             // utf8mb4 keeps every Kazakh letter and emoji; InnoDB gives transactions and FKs.
-            self.stmt
-                .engine("InnoDB")
-                .character_set("utf8mb4")
-                .collate("utf8mb4_bin");
+            self.stmt.engine("InnoDB").character_set("utf8mb4").collate("utf8mb4_bin");
         }
         manager.create_table(self.stmt.to_owned()).await
     }
@@ -198,12 +166,7 @@ impl MigrationTrait for M0001Foundation {
         let b = m.get_database_backend();
 
         TableSpec::new("languages", b)
-            .col(
-                ColumnDef::new(Alias::new("code"))
-                    .string_len(16)
-                    .not_null()
-                    .primary_key(),
-            )
+            .col(ColumnDef::new(Alias::new("code")).string_len(16).not_null().primary_key())
             .string("bcp47", 35)
             .string("native_name", 100)
             .string("routing_mode", 16)
@@ -244,22 +207,8 @@ impl MigrationTrait for M0001Foundation {
             .references("uploaded_by", "users", SetNull)
             .create(m)
             .await?;
-        index(
-            m,
-            "media_storage_key_unique",
-            "media",
-            &["storage_key"],
-            true,
-        )
-        .await?;
-        index(
-            m,
-            "media_content_hash_idx",
-            "media",
-            &["content_hash"],
-            false,
-        )
-        .await?;
+        index(m, "media_storage_key_unique", "media", &["storage_key"], true).await?;
+        index(m, "media_content_hash_idx", "media", &["content_hash"], false).await?;
 
         TableSpec::new("media_variants", b)
             .id()
@@ -275,22 +224,8 @@ impl MigrationTrait for M0001Foundation {
             .references("media_id", "media", Cascade)
             .create(m)
             .await?;
-        index(
-            m,
-            "media_variants_storage_key_unique",
-            "media_variants",
-            &["storage_key"],
-            true,
-        )
-        .await?;
-        index(
-            m,
-            "media_variants_media_label_unique",
-            "media_variants",
-            &["media_id", "label"],
-            true,
-        )
-        .await?;
+        index(m, "media_variants_storage_key_unique", "media_variants", &["storage_key"], true).await?;
+        index(m, "media_variants_media_label_unique", "media_variants", &["media_id", "label"], true).await?;
 
         TableSpec::new("items", b)
             .id()
@@ -308,14 +243,7 @@ impl MigrationTrait for M0001Foundation {
             .references("featured_media_id", "media", SetNull)
             .create(m)
             .await?;
-        index(
-            m,
-            "items_kind_parent_idx",
-            "items",
-            &["kind", "parent_id", "position"],
-            false,
-        )
-        .await?;
+        index(m, "items_kind_parent_idx", "items", &["kind", "parent_id", "position"], false).await?;
         index(m, "items_section_idx", "items", &["section_id"], false).await?;
 
         TableSpec::new("grants", b)
@@ -358,30 +286,9 @@ impl MigrationTrait for M0001Foundation {
             .references("og_image_media_id", "media", SetNull)
             .create(m)
             .await?;
-        index(
-            m,
-            "translations_slug_unique",
-            "translations",
-            &["lang", "slug_scope", "slug"],
-            true,
-        )
-        .await?;
-        index(
-            m,
-            "translations_item_lang_unique",
-            "translations",
-            &["item_id", "lang"],
-            true,
-        )
-        .await?;
-        index(
-            m,
-            "translations_listing_idx",
-            "translations",
-            &["lang", "status", "published_at"],
-            false,
-        )
-        .await?;
+        index(m, "translations_slug_unique", "translations", &["lang", "slug_scope", "slug"], true).await?;
+        index(m, "translations_item_lang_unique", "translations", &["item_id", "lang"], true).await?;
+        index(m, "translations_listing_idx", "translations", &["lang", "status", "published_at"], false).await?;
 
         TableSpec::new("revisions", b)
             .id()
@@ -407,14 +314,7 @@ impl MigrationTrait for M0001Foundation {
             .references("author_id", "users", SetNull)
             .create(m)
             .await?;
-        index(
-            m,
-            "revisions_translation_number_unique",
-            "revisions",
-            &["translation_id", "number"],
-            true,
-        )
-        .await?;
+        index(m, "revisions_translation_number_unique", "revisions", &["translation_id", "number"], true).await?;
 
         TableSpec::new("item_tags", b)
             .bigint("item_id")
@@ -437,14 +337,7 @@ impl MigrationTrait for M0001Foundation {
             .references("to_item_id", "items", Cascade)
             .create(m)
             .await?;
-        index(
-            m,
-            "item_relations_unique",
-            "item_relations",
-            &["from_item_id", "to_item_id", "kind"],
-            true,
-        )
-        .await?;
+        index(m, "item_relations_unique", "item_relations", &["from_item_id", "to_item_id", "kind"], true).await?;
 
         TableSpec::new("comments", b)
             .id()
@@ -464,14 +357,7 @@ impl MigrationTrait for M0001Foundation {
             .references("user_id", "users", SetNull)
             .create(m)
             .await?;
-        index(
-            m,
-            "comments_item_status_idx",
-            "comments",
-            &["item_id", "lang", "status"],
-            false,
-        )
-        .await?;
+        index(m, "comments_item_status_idx", "comments", &["item_id", "lang", "status"], false).await?;
 
         TableSpec::new("redirects", b)
             .id()
@@ -486,14 +372,7 @@ impl MigrationTrait for M0001Foundation {
             .references("target_item_id", "items", Cascade)
             .create(m)
             .await?;
-        index(
-            m,
-            "redirects_host_path_unique",
-            "redirects",
-            &["host", "old_path_hash"],
-            true,
-        )
-        .await?;
+        index(m, "redirects_host_path_unique", "redirects", &["host", "old_path_hash"], true).await?;
 
         TableSpec::new("journal", b)
             .id()
@@ -511,22 +390,8 @@ impl MigrationTrait for M0001Foundation {
             .string("hash", 64)
             .create(m)
             .await?;
-        index(
-            m,
-            "journal_entity_idx",
-            "journal",
-            &["entity_kind", "entity_id"],
-            false,
-        )
-        .await?;
-        index(
-            m,
-            "journal_actor_idx",
-            "journal",
-            &["actor_id", "at"],
-            false,
-        )
-        .await?;
+        index(m, "journal_entity_idx", "journal", &["entity_kind", "entity_id"], false).await?;
+        index(m, "journal_actor_idx", "journal", &["actor_id", "at"], false).await?;
 
         TableSpec::new("jobs", b)
             .id()
@@ -544,22 +409,10 @@ impl MigrationTrait for M0001Foundation {
             .create(m)
             .await?;
         index(m, "jobs_claim_idx", "jobs", &["status", "run_at"], false).await?;
-        index(
-            m,
-            "jobs_dedupe_idx",
-            "jobs",
-            &["dedupe_key", "status"],
-            false,
-        )
-        .await?;
+        index(m, "jobs_dedupe_idx", "jobs", &["dedupe_key", "status"], false).await?;
 
         TableSpec::new("settings", b)
-            .col(
-                ColumnDef::new(Alias::new("key"))
-                    .string_len(128)
-                    .not_null()
-                    .primary_key(),
-            )
+            .col(ColumnDef::new(Alias::new("key")).string_len(128).not_null().primary_key())
             .json("value")
             .bigint_null("updated_by")
             .timestamp("updated_at")

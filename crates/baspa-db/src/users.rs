@@ -1,9 +1,7 @@
 //! Staff accounts.
 
 use baspa_domain::{Role, Timestamp, UserId};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::StoreError;
 use crate::entity::user;
@@ -15,11 +13,7 @@ pub struct NewUser<'a> {
     pub role: Role,
 }
 
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    new: NewUser<'_>,
-    now: Timestamp,
-) -> Result<user::Model, StoreError> {
+pub async fn insert(db: &impl ConnectionTrait, new: NewUser<'_>, now: Timestamp) -> Result<user::Model, StoreError> {
     if find_by_email(db, new.email).await?.is_some() {
         return Err(StoreError::EmailTaken(new.email.to_owned()));
     }
@@ -45,28 +39,16 @@ pub async fn insert(
     })
 }
 
-pub async fn find_by_email(
-    db: &impl ConnectionTrait,
-    email: &str,
-) -> Result<Option<user::Model>, StoreError> {
-    Ok(user::Entity::find()
-        .filter(user::Column::Email.eq(email))
-        .one(db)
-        .await?)
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>, StoreError> {
+    Ok(user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: UserId) -> Result<user::Model, StoreError> {
-    user::Entity::find_by_id(id.0)
-        .one(db)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("user {id}")))
+    user::Entity::find_by_id(id.0).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("user {id}")))
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<user::Model>, StoreError> {
-    Ok(user::Entity::find()
-        .order_by_asc(user::Column::Id)
-        .all(db)
-        .await?)
+    Ok(user::Entity::find().order_by_asc(user::Column::Id).all(db).await?)
 }
 
 pub async fn set_password_hash(

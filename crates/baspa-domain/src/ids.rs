@@ -17,14 +17,4 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(
-    ItemId,
-    TranslationId,
-    RevisionId,
-    UserId,
-    MediaId,
-    CommentId,
-    JobId,
-    JournalEntryId,
-    RedirectId
-);
+id_type!(ItemId, TranslationId, RevisionId, UserId, MediaId, CommentId, JobId, JournalEntryId, RedirectId);

@@ -19,15 +19,9 @@ impl LangCode {
         let lowered = raw.trim().to_ascii_lowercase();
         let mut parts = lowered.split('-');
         let primary = parts.next().unwrap_or_default();
-        let primary_ok =
-            (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
-        let rest_ok = parts
-            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
-        if primary_ok && rest_ok {
-            Ok(Self(lowered))
-        } else {
-            Err(LangCodeError(raw.to_owned()))
-        }
+        let primary_ok = (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
+        let rest_ok = parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if primary_ok && rest_ok { Ok(Self(lowered)) } else { Err(LangCodeError(raw.to_owned())) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -111,20 +105,11 @@ mod tests {
 
     #[test]
     fn ml1_language_codes_are_parsed_strictly() {
-        for (raw, ok) in [
-            ("kk", true),
-            ("RU", true),
-            ("kk-latn", true),
-            ("k", false),
-            ("kk_KZ", false),
-            ("", false),
-            ("қз", false),
-        ] {
+        for (raw, ok) in
+            [("kk", true), ("RU", true), ("kk-latn", true), ("k", false), ("kk_KZ", false), ("", false), ("қз", false)]
+        {
             assert_eq!(LangCode::parse(raw).is_ok(), ok, "{raw}");
         }
-        assert_eq!(
-            LangCode::parse("RU").map(|c| c.to_string()),
-            Ok("ru".to_owned())
-        );
+        assert_eq!(LangCode::parse("RU").map(|c| c.to_string()), Ok("ru".to_owned()));
     }
 }

@@ -34,14 +34,8 @@ pub enum Capability {
 }
 
 impl Role {
-    pub const ALL: &'static [Role] = &[
-        Role::Administrator,
-        Role::ChiefEditor,
-        Role::Editor,
-        Role::Author,
-        Role::Translator,
-        Role::Viewer,
-    ];
+    pub const ALL: &'static [Role] =
+        &[Role::Administrator, Role::ChiefEditor, Role::Editor, Role::Author, Role::Translator, Role::Viewer];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -55,19 +49,11 @@ impl Role {
     }
 
     pub fn parse(raw: &str) -> Result<Self, UnknownValue> {
-        Role::ALL
-            .iter()
-            .copied()
-            .find(|r| r.as_str() == raw)
-            .ok_or_else(|| UnknownValue {
-                kind: "role",
-                value: raw.to_owned(),
-                expected: Role::ALL
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        Role::ALL.iter().copied().find(|r| r.as_str() == raw).ok_or_else(|| UnknownValue {
+            kind: "role",
+            value: raw.to_owned(),
+            expected: Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+        })
     }
 
     /// The capabilities a role has on the sections it is granted.
@@ -106,9 +92,8 @@ mod tests {
 
     #[test]
     fn sc1_only_editors_and_above_publish_and_nobody_but_admins_purge_users() {
-        let check = |role: Role, cap: Capability, expected: bool| {
-            assert_eq!(role.allows(cap), expected, "{role} {cap:?}")
-        };
+        let check =
+            |role: Role, cap: Capability, expected: bool| assert_eq!(role.allows(cap), expected, "{role} {cap:?}");
         check(Role::Author, Capability::Publish, false);
         check(Role::Author, Capability::CreateContent, true);
         check(Role::Editor, Capability::Publish, true);

@@ -54,12 +54,7 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     .collect();
     let mut attrs: HashMap<&'static str, HashSet<&'static str>> = HashMap::new();
     attrs.insert("a", ["href", "title"].into_iter().collect());
-    attrs.insert(
-        "img",
-        ["src", "alt", "width", "height", "title"]
-            .into_iter()
-            .collect(),
-    );
+    attrs.insert("img", ["src", "alt", "width", "height", "title"].into_iter().collect());
     attrs.insert("td", ["colspan", "rowspan"].into_iter().collect());
     attrs.insert("th", ["colspan", "rowspan", "scope"].into_iter().collect());
     attrs.insert("ol", ["start"].into_iter().collect());
@@ -140,18 +135,12 @@ mod tests {
 
     #[test]
     fn cm2_word_structure_is_kept() {
-        let html = "<h2>Тақырып</h2><ul><li><strong>бір</strong></li></ul><table><tr><td colspan=\"2\">х</td></tr></table>";
+        let html =
+            "<h2>Тақырып</h2><ul><li><strong>бір</strong></li></ul><table><tr><td colspan=\"2\">х</td></tr></table>";
         let clean = SanitizedHtml::sanitize(html);
         for kept in ["<h2>", "<strong>", "<li>", "colspan=\"2\""] {
-            assert!(
-                clean.as_str().contains(kept),
-                "{kept} lost in {}",
-                clean.as_str()
-            );
+            assert!(clean.as_str().contains(kept), "{kept} lost in {}", clean.as_str());
         }
-        assert_eq!(
-            SanitizedHtml::sanitize("<p>a &amp; b</p><p>c</p>").plain_text(),
-            "a & b c"
-        );
+        assert_eq!(SanitizedHtml::sanitize("<p>a &amp; b</p><p>c</p>").plain_text(), "a & b c");
     }
 }

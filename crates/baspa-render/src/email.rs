@@ -10,10 +10,7 @@ pub fn obfuscate_emails(html: &str) -> String {
     let mut out = String::with_capacity(html.len() + 16);
     for (i, &c) in chars.iter().enumerate() {
         let local_before = i > 0 && is_local(chars[i - 1]);
-        let domain_after: String = chars[i + 1..]
-            .iter()
-            .take_while(|&&d| is_domain(d))
-            .collect();
+        let domain_after: String = chars[i + 1..].iter().take_while(|&&d| is_domain(d)).collect();
         if c == '@' && local_before && domain_after.trim_end_matches('.').contains('.') {
             out.push_str(" [at] ");
         } else {
@@ -31,14 +28,8 @@ mod tests {
     fn hd6_addresses_are_not_left_in_plain_form() {
         let html = r#"<p>Пошта: info@baq.kz, <a href="mailto:adv@baq.kz">жарнама</a>. @username қалады.</p>"#;
         let out = obfuscate_emails(html);
-        assert!(
-            !out.contains("info@baq.kz") && !out.contains("adv@baq.kz") && !out.contains("mailto:"),
-            "{out}"
-        );
+        assert!(!out.contains("info@baq.kz") && !out.contains("adv@baq.kz") && !out.contains("mailto:"), "{out}");
         assert!(out.contains("info [at] baq.kz"));
-        assert!(
-            out.contains("@username"),
-            "handles that are not addresses stay"
-        );
+        assert!(out.contains("@username"), "handles that are not addresses stay");
     }
 }

@@ -17,9 +17,7 @@ fluent_templates::static_loader! {
 /// The UI string `key` in `lang` (falling back to English), with `count` for plurals.
 pub fn translate(lang: &str, key: &str, count: Option<i64>) -> String {
     let primary = lang.split('-').next().unwrap_or("en");
-    let id: LanguageIdentifier = primary
-        .parse()
-        .unwrap_or_else(|_| fluent_templates::langid!("en"));
+    let id: LanguageIdentifier = primary.parse().unwrap_or_else(|_| fluent_templates::langid!("en"));
     match count {
         Some(n) => {
             let mut args: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
@@ -39,21 +37,11 @@ mod tests {
         let strip = |s: String| s.replace(['\u{2068}', '\u{2069}'], "");
         assert_eq!(strip(translate("ru", "comments", Some(1))), "1 комментарий");
         assert_eq!(strip(translate("ru", "comments", Some(3))), "3 комментария");
-        assert_eq!(
-            strip(translate("ru", "comments", Some(5))),
-            "5 комментариев"
-        );
-        assert_eq!(
-            strip(translate("ru", "comments", Some(21))),
-            "21 комментарий"
-        );
+        assert_eq!(strip(translate("ru", "comments", Some(5))), "5 комментариев");
+        assert_eq!(strip(translate("ru", "comments", Some(21))), "21 комментарий");
         assert_eq!(strip(translate("kk", "comments", Some(5))), "5 пікір");
         assert_eq!(strip(translate("en", "comments", Some(2))), "2 comments");
         assert_eq!(translate("kk", "home", None), "Басты бет");
-        assert_eq!(
-            translate("xx", "home", None),
-            "Home",
-            "unknown languages fall back to English"
-        );
+        assert_eq!(translate("xx", "home", None), "Home", "unknown languages fall back to English");
     }
 }

@@ -44,36 +44,19 @@ impl Renderer {
         let mut env = Environment::new();
         // HTML-escape everything rendered into .html templates (HD-1); only sanitised bodies are
         // marked safe explicitly in the templates.
-        env.set_auto_escape_callback(|name| {
-            if name.ends_with(".html") {
-                AutoEscape::Html
-            } else {
-                AutoEscape::None
-            }
-        });
+        env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
         env.set_fuel(Some(5_000_000));
         for (name, source) in TEMPLATES {
-            env.add_template(name, source).map_err(|e| RenderError {
-                template: (*name).to_owned(),
-                message: e.to_string(),
-            })?;
+            env.add_template(name, source)
+                .map_err(|e| RenderError { template: (*name).to_owned(), message: e.to_string() })?;
         }
-        env.add_function("t", |lang: String, key: String, count: Option<i64>| {
-            translate(&lang, &key, count)
-        });
+        env.add_function("t", |lang: String, key: String, count: Option<i64>| translate(&lang, &key, count));
         env.add_filter("date", |at: String, lang: String| format_date(&at, &lang));
         Ok(Self { env: Arc::new(env) })
     }
 
-    pub fn render(
-        &self,
-        template: &str,
-        context: &impl serde::Serialize,
-    ) -> Result<String, RenderError> {
-        let err = |e: minijinja::Error| RenderError {
-            template: template.to_owned(),
-            message: format!("{e:#}"),
-        };
+    pub fn render(&self, template: &str, context: &impl serde::Serialize) -> Result<String, RenderError> {
+        let err = |e: minijinja::Error| RenderError { template: template.to_owned(), message: format!("{e:#}") };
         let tmpl = self.env.get_template(template).map_err(err)?;
         tmpl.render(minijinja::value::Serde(context)).map_err(err)
     }
@@ -86,28 +69,12 @@ mod tests {
     #[test]
     fn every_embedded_template_parses_and_autoescape_stays_on() {
         let r = Renderer::new().unwrap();
-        let html = r
-            .env
-            .render_str("{{ x }}", minijinja::context! { x => "<script>" })
-            .unwrap();
-        assert_eq!(
-            html, "<script>",
-            "render_str has no .html name; the check below is the real one"
-        );
-        let tmpl = r
-            .env
-            .template_from_named_str("probe.html", "{{ x }}")
-            .unwrap();
-        assert_eq!(
-            tmpl.render(minijinja::context! { x => "<script>" })
-                .unwrap(),
-            "&lt;script&gt;"
-        );
+        let html = r.env.render_str("{{ x }}", minijinja::context! { x => "<script>" }).unwrap();
+        assert_eq!(html, "<script>", "render_str has no .html name; the check below is the real one");
+        let tmpl = r.env.template_from_named_str("probe.html", "{{ x }}").unwrap();
+        assert_eq!(tmpl.render(minijinja::context! { x => "<script>" }).unwrap(), "&lt;script&gt;");
         for (name, source) in TEMPLATES {
-            assert!(
-                !source.contains("autoescape false"),
-                "{name} disables autoescape"
-            );
+            assert!(!source.contains("autoescape false"), "{name} disables autoescape");
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct Chrome {
     pub nav: Vec<Link>,
     pub languages: Vec<LanguageLink>,
     pub nonce: String,
+    /// A message shown above the content, e.g. "not available in this language".
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -7,6 +7,9 @@ use baspa_db::StoreError;
 pub enum SiteError {
     #[error("not found")]
     NotFound,
+    /// The item existed and was removed (trashed): 410 tells crawlers to drop it.
+    #[error("gone")]
+    Gone,
     #[error("storage: {0}")]
     Store(#[from] StoreError),
     #[error("storage: {0}")]
@@ -19,6 +22,7 @@ impl SiteError {
     pub fn status(&self) -> axum::http::StatusCode {
         match self {
             SiteError::NotFound => axum::http::StatusCode::NOT_FOUND,
+            SiteError::Gone => axum::http::StatusCode::GONE,
             _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

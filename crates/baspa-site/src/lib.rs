@@ -4,6 +4,7 @@
 //! The full public site (detection, switcher fallbacks, SEO) is built on this in later issues.
 
 mod error;
+mod feeds;
 mod headers;
 mod negotiate;
 mod pages;

@@ -51,31 +51,22 @@ fn parse_accept_language(header: &str) -> Vec<(String, f32)> {
             let mut pieces = part.trim().split(';');
             let tag = pieces.next()?.trim().to_ascii_lowercase();
             let primary = tag.split('-').next()?.to_owned();
-            let valid = primary == "*"
-                || ((2..=8).contains(&primary.len())
-                    && primary.bytes().all(|b| b.is_ascii_lowercase()));
+            let valid =
+                primary == "*" || ((2..=8).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase()));
             if !valid {
                 return None;
             }
             let mut q = 1.0f32;
             for p in pieces {
                 if let Some(v) = p.trim().strip_prefix("q=") {
-                    q = v
-                        .trim()
-                        .parse()
-                        .ok()
-                        .filter(|q: &f32| (0.0..=1.0).contains(q))?;
+                    q = v.trim().parse().ok().filter(|q: &f32| (0.0..=1.0).contains(q))?;
                 }
             }
             (q > 0.0).then_some((primary, q, i))
         })
         .collect();
     // Stable: equal q keeps the browser's order.
-    out.sort_by(|a, b| {
-        b.1.partial_cmp(&a.1)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.2.cmp(&b.2))
-    });
+    out.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.2.cmp(&b.2)));
     out.into_iter().map(|(t, q, _)| (t, q)).collect()
 }
 
@@ -94,10 +85,7 @@ pub fn preferred<'a>(
         if tag == "*" {
             return languages.iter().find(|l| l.is_default);
         }
-        if let Some(lang) = languages
-            .iter()
-            .find(|l| l.code.as_str().split('-').next() == Some(tag.as_str()))
-        {
+        if let Some(lang) = languages.iter().find(|l| l.code.as_str().split('-').next() == Some(tag.as_str())) {
             return Some(lang);
         }
     }
@@ -106,11 +94,7 @@ pub fn preferred<'a>(
 
 /// The value of one cookie from a `Cookie` header.
 pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
-    header
-        .split(';')
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
+    header.split(';').filter_map(|kv| kv.trim().split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.trim())
 }
 
 #[cfg(test)]
@@ -145,26 +129,14 @@ mod tests {
         assert_eq!(pick(None, "kk-KZ"), Some("kk".into()));
         assert_eq!(pick(None, "ru-RU,ru;q=0.9"), Some("ru".into()));
         assert_eq!(pick(None, "en;q=0.9,ru;q=0.8"), Some("en".into()));
-        assert_eq!(
-            pick(None, "de-DE,ru;q=0.5,en;q=0.7"),
-            Some("en".into()),
-            "q-values order the choices"
-        );
+        assert_eq!(pick(None, "de-DE,ru;q=0.5,en;q=0.7"), Some("en".into()), "q-values order the choices");
         assert_eq!(pick(None, "*"), Some("kk".into()));
         assert_eq!(pick(None, "de, fr"), None);
         assert_eq!(pick(None, ";;;garbage,,q=abc"), None);
         assert_eq!(pick(None, ""), None);
         assert_eq!(pick(None, "ru;q=0"), None, "q=0 means not acceptable");
-        assert_eq!(
-            pick(Some("en"), "ru"),
-            Some("en".into()),
-            "a remembered choice wins"
-        );
-        assert_eq!(
-            pick(Some("xx"), "ru"),
-            Some("ru".into()),
-            "an unknown cookie value is ignored"
-        );
+        assert_eq!(pick(Some("en"), "ru"), Some("en".into()), "a remembered choice wins");
+        assert_eq!(pick(Some("xx"), "ru"), Some("ru".into()), "an unknown cookie value is ignored");
     }
 
     #[test]
@@ -180,9 +152,6 @@ mod tests {
         assert!(!is_crawler(
             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
         ));
-        assert_eq!(
-            cookie_value("a=1; baspa_lang=ru; b=2", LANG_COOKIE),
-            Some("ru")
-        );
+        assert_eq!(cookie_value("a=1; baspa_lang=ru; b=2", LANG_COOKIE), Some("ru"));
     }
 }

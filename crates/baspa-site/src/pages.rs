@@ -11,10 +11,10 @@ use axum::response::{Html, IntoResponse, Response};
 use baspa_db::content::{self as store, EntryFilter};
 use baspa_db::entity::{item, media, translation};
 use baspa_db::{languages, users};
-use baspa_domain::{ItemId, ItemKind, LanguageSpec, UserId};
+use baspa_domain::{ContentStatus, ItemId, ItemKind, LanguageSpec, UserId};
 use baspa_render::view::{
-    Alternate, Card, Chrome, Comment, EntryView, ErrorView, HomeView, Image, LanguageLink, Link,
-    SectionBlock, SectionView,
+    Alternate, Card, Chrome, Comment, EntryView, ErrorView, HomeView, Image, LanguageLink, Link, SectionBlock,
+    SectionView,
 };
 use baspa_render::{obfuscate_emails, translate};
 use serde_json::Value;
@@ -25,15 +25,17 @@ use crate::routing::{self, Resolution};
 use crate::{SiteError, SiteState};
 
 /// Everything about the request the pages need.
-struct Visit {
-    host: String,
-    lang: LanguageSpec,
-    languages: Vec<LanguageSpec>,
-    nonce: String,
+pub(crate) struct Visit {
+    pub(crate) host: String,
+    pub(crate) lang: LanguageSpec,
+    pub(crate) languages: Vec<LanguageSpec>,
+    pub(crate) nonce: String,
+    /// The visitor followed the switcher to a language the item lacks (ML-4).
+    pub(crate) is_untranslated: bool,
 }
 
 impl Visit {
-    fn code(&self) -> &str {
+    pub(crate) fn code(&self) -> &str {
         self.lang.code.as_str()
     }
 
@@ -42,19 +44,19 @@ impl Visit {
         format!("{}{}", self.lang.path_prefix(), path)
     }
 
-    fn absolute(&self, lang: &LanguageSpec, path: &str) -> String {
+    pub(crate) fn absolute(&self, lang: &LanguageSpec, path: &str) -> String {
         format!("{}{}", routing::language_base(lang, &self.host), path)
     }
 }
 
 /// The section tree of one language: paths and titles by item id.
-struct Sections {
+pub(crate) struct Sections {
     items: Vec<item::Model>,
     titles: HashMap<i64, translation::Model>,
 }
 
 impl Sections {
-    async fn load(state: &SiteState, lang: &str) -> Result<Self, SiteError> {
+    pub(crate) async fn load(state: &SiteState, lang: &str) -> Result<Self, SiteError> {
         let items = store::items_of_kind(&state.db, ItemKind::Section).await?;
         let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
         let titles = store::translations_of_items(&state.db, &ids, true)
@@ -67,14 +69,11 @@ impl Sections {
     }
 
     fn parent_of(&self, id: i64) -> Option<i64> {
-        self.items
-            .iter()
-            .find(|i| i.id == id)
-            .and_then(|i| i.parent_id)
+        self.items.iter().find(|i| i.id == id).and_then(|i| i.parent_id)
     }
 
     /// `/economy/finance/`, or `None` when a section on the way has no translation in this language.
-    fn path_of(&self, id: i64) -> Option<String> {
+    pub(crate) fn path_of(&self, id: i64) -> Option<String> {
         let mut slugs = Vec::new();
         let mut current = Some(id);
         let mut guard = 0;
@@ -94,9 +93,10 @@ impl Sections {
         let mut parent: Option<i64> = None;
         let mut found = None;
         for seg in segments {
-            let next = self.items.iter().find(|i| {
-                i.parent_id == parent && self.titles.get(&i.id).is_some_and(|t| t.slug == *seg)
-            })?;
+            let next = self
+                .items
+                .iter()
+                .find(|i| i.parent_id == parent && self.titles.get(&i.id).is_some_and(|t| t.slug == *seg))?;
             parent = Some(next.id);
             found = Some(next.id);
         }
@@ -108,30 +108,18 @@ impl Sections {
         let mut i = 0;
         while i < out.len() {
             let cur = out[i];
-            out.extend(
-                self.items
-                    .iter()
-                    .filter(|s| s.parent_id == Some(cur))
-                    .map(|s| s.id),
-            );
+            out.extend(self.items.iter().filter(|s| s.parent_id == Some(cur)).map(|s| s.id));
             i += 1;
         }
         out
     }
 
     fn link(&self, id: i64, visit: &Visit) -> Option<Link> {
-        Some(Link {
-            title: self.titles.get(&id)?.title.clone(),
-            href: visit.href(&self.path_of(id)?),
-        })
+        Some(Link { title: self.titles.get(&id)?.title.clone(), href: visit.href(&self.path_of(id)?) })
     }
 
     fn children(&self, parent: Option<i64>, visit: &Visit) -> Vec<Link> {
-        self.items
-            .iter()
-            .filter(|i| i.parent_id == parent)
-            .filter_map(|i| self.link(i.id, visit))
-            .collect()
+        self.items.iter().filter(|i| i.parent_id == parent).filter_map(|i| self.link(i.id, visit)).collect()
     }
 
     fn breadcrumbs(&self, id: i64, visit: &Visit) -> Vec<Link> {
@@ -151,7 +139,7 @@ impl Sections {
     }
 }
 
-fn entry_path(sections: &Sections, item: &item::Model, t: &translation::Model) -> String {
+pub(crate) fn entry_path(sections: &Sections, item: &item::Model, t: &translation::Model) -> String {
     match item.section_id.and_then(|s| sections.path_of(s)) {
         Some(section_path) => format!("{section_path}{}", t.slug),
         None => format!("/{}", t.slug),
@@ -159,19 +147,8 @@ fn entry_path(sections: &Sections, item: &item::Model, t: &translation::Model) -
 }
 
 fn image_of(m: &media::Model, lang: &str, fallback_alt: &str) -> Image {
-    let alt = m
-        .alt
-        .get(lang)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .unwrap_or(fallback_alt)
-        .to_owned();
-    Image {
-        src: format!("/media/{}", m.storage_key),
-        alt,
-        width: m.width,
-        height: m.height,
-    }
+    let alt = m.alt.get(lang).and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(fallback_alt).to_owned();
+    Image { src: format!("/media/{}", m.storage_key), alt, width: m.width, height: m.height }
 }
 
 async fn cards(
@@ -180,15 +157,9 @@ async fn cards(
     sections: &Sections,
     rows: Vec<(translation::Model, item::Model)>,
 ) -> Result<Vec<Card>, SiteError> {
-    let media_ids: Vec<i64> = rows
-        .iter()
-        .filter_map(|(_, i)| i.featured_media_id)
-        .collect();
-    let media: HashMap<i64, media::Model> = store::media_by_ids(&state.db, &media_ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let media_ids: Vec<i64> = rows.iter().filter_map(|(_, i)| i.featured_media_id).collect();
+    let media: HashMap<i64, media::Model> =
+        store::media_by_ids(&state.db, &media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
     Ok(rows
         .into_iter()
         .map(|(t, i)| Card {
@@ -196,10 +167,7 @@ async fn cards(
             excerpt: t.excerpt.clone(),
             published_at: t.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
             section: i.section_id.and_then(|s| sections.link(s, visit)),
-            image: i
-                .featured_media_id
-                .and_then(|m| media.get(&m))
-                .map(|m| image_of(m, visit.code(), &t.title)),
+            image: i.featured_media_id.and_then(|m| media.get(&m)).map(|m| image_of(m, visit.code(), &t.title)),
             title: t.title,
         })
         .collect())
@@ -214,6 +182,7 @@ fn chrome(
     title: &str,
     description: &str,
     versions: &HashMap<String, String>,
+    fallbacks: &HashMap<String, String>,
 ) -> Chrome {
     let languages = visit
         .languages
@@ -222,18 +191,17 @@ fn chrome(
             code: l.code.to_string(),
             bcp47: l.bcp47.clone(),
             native_name: l.native_name.clone(),
-            // `?lang=` makes following the link remember the choice (ML-3, ML-4).
-            href: format!(
-                "{}?lang={}",
-                visit.absolute(
-                    l,
-                    versions
-                        .get(l.code.as_str())
-                        .map(String::as_str)
-                        .unwrap_or("/")
+            // `?lang=` makes following the link remember the choice (ML-3). Without a
+            // translation the link goes to the nearest page that exists (the section, else home)
+            // and that page says so (ML-4).
+            href: match versions.get(l.code.as_str()) {
+                Some(path) => format!("{}?lang={}", visit.absolute(l, path), l.code),
+                None => format!(
+                    "{}?lang={}&untranslated=1",
+                    visit.absolute(l, fallbacks.get(l.code.as_str()).map(String::as_str).unwrap_or("/")),
+                    l.code
                 ),
-                l.code
-            ),
+            },
             is_current: l.code == visit.lang.code,
         })
         .collect();
@@ -241,19 +209,13 @@ fn chrome(
         .languages
         .iter()
         .filter_map(|l| {
-            versions.get(l.code.as_str()).map(|p| Alternate {
-                hreflang: l.bcp47.clone(),
-                href: visit.absolute(l, p),
-            })
+            versions.get(l.code.as_str()).map(|p| Alternate { hreflang: l.bcp47.clone(), href: visit.absolute(l, p) })
         })
         .collect();
     if let Some(default) = visit.languages.iter().find(|l| l.is_default)
         && let Some(p) = versions.get(default.code.as_str())
     {
-        alternates.push(Alternate {
-            hreflang: "x-default".into(),
-            href: visit.absolute(default, p),
-        });
+        alternates.push(Alternate { hreflang: "x-default".into(), href: visit.absolute(default, p) });
     }
     Chrome {
         lang: visit.code().to_owned(),
@@ -262,86 +224,49 @@ fn chrome(
         home_href: visit.href("/"),
         title: title.to_owned(),
         description: description.to_owned(),
-        canonical: versions
-            .get(visit.code())
-            .map(|p| visit.absolute(&visit.lang, p))
-            .unwrap_or_default(),
+        canonical: versions.get(visit.code()).map(|p| visit.absolute(&visit.lang, p)).unwrap_or_default(),
         alternates,
         nav: sections.children(None, visit),
         languages,
         nonce: visit.nonce.clone(),
+        notice: visit.is_untranslated.then(|| translate(visit.code(), "not-translated", None)),
     }
 }
 
 fn every_language_home(visit: &Visit) -> HashMap<String, String> {
-    visit
-        .languages
-        .iter()
-        .map(|l| (l.code.to_string(), "/".to_owned()))
-        .collect()
+    visit.languages.iter().map(|l| (l.code.to_string(), "/".to_owned())).collect()
 }
 
 /// 301: the old address is gone for good (MG-4 asks for 301 precisely; axum's helper sends 308).
 fn moved_permanently(location: &str) -> Response {
-    (
-        StatusCode::MOVED_PERMANENTLY,
-        [(header::LOCATION, location.to_owned())],
-    )
-        .into_response()
+    (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, location.to_owned())]).into_response()
 }
 
 fn html(body: String) -> Response {
     let mut res = Html(body).into_response();
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("public, max-age=60"),
-    );
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=60"));
     res
 }
 
-async fn home(
-    state: &SiteState,
-    visit: &Visit,
-    sections: &Sections,
-) -> Result<Response, SiteError> {
-    let lead_rows = store::published_entries(
-        &state.db,
-        visit.code(),
-        &EntryFilter {
-            limit: 12,
-            ..Default::default()
-        },
-    )
-    .await?;
+async fn home(state: &SiteState, visit: &Visit, sections: &Sections) -> Result<Response, SiteError> {
+    let lead_rows =
+        store::published_entries(&state.db, visit.code(), &EntryFilter { limit: 12, ..Default::default() }).await?;
     let lead = cards(state, visit, sections, lead_rows).await?;
     let mut blocks = Vec::new();
     for top in sections.items.iter().filter(|s| s.parent_id.is_none()) {
         let Some(link) = sections.link(top.id, visit) else {
             continue;
         };
-        let filter = EntryFilter {
-            section_ids: Some(sections.descendants_and_self(top.id)),
-            limit: 4,
-            ..Default::default()
-        };
+        let filter =
+            EntryFilter { section_ids: Some(sections.descendants_and_self(top.id)), limit: 4, ..Default::default() };
         let rows = store::published_entries(&state.db, visit.code(), &filter).await?;
         if !rows.is_empty() {
-            blocks.push(SectionBlock {
-                section: link,
-                cards: cards(state, visit, sections, rows).await?,
-            });
+            blocks.push(SectionBlock { section: link, cards: cards(state, visit, sections, rows).await? });
         }
     }
     let title = translate(visit.code(), "site-name", None);
     let view = HomeView {
-        chrome: chrome(
-            state,
-            visit,
-            sections,
-            &state.site_name,
-            &title,
-            &every_language_home(visit),
-        ),
+        chrome: chrome(state, visit, sections, &state.site_name, &title, &every_language_home(visit), &HashMap::new()),
         lead,
         sections: blocks,
     };
@@ -360,11 +285,7 @@ async fn versions_of(
         if t.status != "published" {
             continue;
         }
-        let other = if t.lang == visit.code() {
-            None
-        } else {
-            Some(Sections::load(state, &t.lang).await?)
-        };
+        let other = if t.lang == visit.code() { None } else { Some(Sections::load(state, &t.lang).await?) };
         let secs = match &other {
             Some(s) => s,
             None => &Sections::load(state, visit.code()).await?,
@@ -376,25 +297,13 @@ async fn versions_of(
     Ok(out)
 }
 
-async fn section_page(
-    state: &SiteState,
-    visit: &Visit,
-    sections: &Sections,
-    id: i64,
-) -> Result<Response, SiteError> {
+async fn section_page(state: &SiteState, visit: &Visit, sections: &Sections, id: i64) -> Result<Response, SiteError> {
     let t = sections.titles.get(&id).ok_or(SiteError::NotFound)?;
-    let filter = EntryFilter {
-        section_ids: Some(sections.descendants_and_self(id)),
-        limit: 30,
-        ..Default::default()
-    };
+    let filter = EntryFilter { section_ids: Some(sections.descendants_and_self(id)), limit: 30, ..Default::default() };
     let rows = store::published_entries(&state.db, visit.code(), &filter).await?;
     let item = store::get_item(&state.db, ItemId(id)).await?;
     let versions = versions_of(state, visit, &item, |secs, _| secs.path_of(id)).await?;
-    let description = t
-        .meta_description
-        .clone()
-        .unwrap_or_else(|| t.excerpt.clone());
+    let description = t.meta_description.clone().unwrap_or_else(|| t.excerpt.clone());
     let view = SectionView {
         chrome: chrome(
             state,
@@ -403,17 +312,12 @@ async fn section_page(
             t.meta_title.as_deref().unwrap_or(&t.title),
             &description,
             &versions,
+            &HashMap::new(),
         ),
         heading: t.title.clone(),
         description: t.excerpt.clone(),
         body_html: obfuscate_emails(&t.body),
-        breadcrumbs: sections
-            .breadcrumbs(id, visit)
-            .into_iter()
-            .rev()
-            .skip(1)
-            .rev()
-            .collect(),
+        breadcrumbs: sections.breadcrumbs(id, visit).into_iter().rev().skip(1).rev().collect(),
         children: sections.children(Some(id), visit),
         cards: cards(state, visit, sections, rows).await?,
     };
@@ -432,22 +336,20 @@ async fn entry_page(
     if canonical != requested {
         return Ok(moved_permanently(&visit.href(&canonical)).into_response());
     }
-    let versions = versions_of(state, visit, &item, |secs, tr| {
-        Some(entry_path(secs, &item, tr))
-    })
-    .await?;
+    let versions = versions_of(state, visit, &item, |secs, tr| Some(entry_path(secs, &item, tr))).await?;
+    let fallbacks = match item.section_id {
+        Some(section_id) => {
+            let section = store::get_item(&state.db, ItemId(section_id)).await?;
+            versions_of(state, visit, &section, |secs, _| secs.path_of(section_id)).await?
+        }
+        None => HashMap::new(),
+    };
     let image = match item.featured_media_id {
-        Some(m) => store::media_by_ids(&state.db, &[m])
-            .await?
-            .first()
-            .map(|m| image_of(m, visit.code(), &t.title)),
+        Some(m) => store::media_by_ids(&state.db, &[m]).await?.first().map(|m| image_of(m, visit.code(), &t.title)),
         None => None,
     };
     let author = match item.author_id {
-        Some(a) => users::get(&state.db, UserId(a))
-            .await
-            .ok()
-            .map(|u| u.display_name),
+        Some(a) => users::get(&state.db, UserId(a)).await.ok().map(|u| u.display_name),
         None => None,
     };
     let tag_ids = store::tag_ids_of(&state.db, ItemId(item.id)).await?;
@@ -455,10 +357,7 @@ async fn entry_page(
         .await?
         .into_iter()
         .filter(|tt| tt.lang == visit.code())
-        .map(|tt| Link {
-            href: visit.href(&format!("/tag/{}", tt.slug)),
-            title: tt.title,
-        })
+        .map(|tt| Link { href: visit.href(&format!("/tag/{}", tt.slug)), title: tt.title })
         .collect();
     let comments = store::approved_comments(&state.db, ItemId(item.id), visit.code())
         .await?
@@ -471,10 +370,7 @@ async fn entry_page(
             created_at: c.created_at.to_rfc3339(),
         })
         .collect();
-    let description = t
-        .meta_description
-        .clone()
-        .unwrap_or_else(|| t.excerpt.clone());
+    let description = t.meta_description.clone().unwrap_or_else(|| t.excerpt.clone());
     let view = EntryView {
         chrome: chrome(
             state,
@@ -483,22 +379,16 @@ async fn entry_page(
             t.meta_title.as_deref().unwrap_or(&t.title),
             &description,
             &versions,
+            &fallbacks,
         ),
         heading: t.title.clone(),
         excerpt: t.excerpt.clone(),
         body_html: obfuscate_emails(&t.body),
         published_at: t.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
         author,
-        breadcrumbs: item
-            .section_id
-            .map(|s| sections.breadcrumbs(s, visit))
-            .unwrap_or_default(),
+        breadcrumbs: item.section_id.map(|s| sections.breadcrumbs(s, visit)).unwrap_or_default(),
         image,
-        image_caption: t
-            .fields
-            .get("image_caption")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        image_caption: t.fields.get("image_caption").and_then(Value::as_str).map(str::to_owned),
         tags,
         comments,
     };
@@ -513,10 +403,7 @@ async fn simple_page(
 ) -> Result<Response, SiteError> {
     let item = store::get_item(&state.db, ItemId(t.item_id)).await?;
     let versions = versions_of(state, visit, &item, |_, tr| Some(format!("/{}", tr.slug))).await?;
-    let description = t
-        .meta_description
-        .clone()
-        .unwrap_or_else(|| t.excerpt.clone());
+    let description = t.meta_description.clone().unwrap_or_else(|| t.excerpt.clone());
     let view = EntryView {
         chrome: chrome(
             state,
@@ -525,6 +412,7 @@ async fn simple_page(
             t.meta_title.as_deref().unwrap_or(&t.title),
             &description,
             &versions,
+            &HashMap::new(),
         ),
         heading: t.title.clone(),
         excerpt: String::new(),
@@ -546,19 +434,12 @@ async fn tag_page(
     sections: &Sections,
     t: translation::Model,
 ) -> Result<Response, SiteError> {
-    let filter = EntryFilter {
-        tag_id: Some(t.item_id),
-        limit: 30,
-        ..Default::default()
-    };
+    let filter = EntryFilter { tag_id: Some(t.item_id), limit: 30, ..Default::default() };
     let rows = store::published_entries(&state.db, visit.code(), &filter).await?;
     let item = store::get_item(&state.db, ItemId(t.item_id)).await?;
-    let versions = versions_of(state, visit, &item, |_, tr| {
-        Some(format!("/tag/{}", tr.slug))
-    })
-    .await?;
+    let versions = versions_of(state, visit, &item, |_, tr| Some(format!("/tag/{}", tr.slug))).await?;
     let view = SectionView {
-        chrome: chrome(state, visit, sections, &t.title, "", &versions),
+        chrome: chrome(state, visit, sections, &t.title, "", &versions, &HashMap::new()),
         heading: format!("{}: {}", translate(visit.code(), "tag", None), t.title),
         description: String::new(),
         body_html: String::new(),
@@ -569,27 +450,22 @@ async fn tag_page(
     Ok(html(state.renderer.render("section.html", &view)?))
 }
 
-async fn dispatch(
-    state: &SiteState,
-    visit: &Visit,
-    path: &str,
-    original_path: &str,
-) -> Result<Response, SiteError> {
+async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &str) -> Result<Response, SiteError> {
     let sections = Sections::load(state, visit.code()).await?;
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let lang = visit.code();
     if segments.is_empty() {
         return home(state, visit, &sections).await;
     }
+    match path {
+        "/robots.txt" => return Ok(crate::feeds::robots(visit)),
+        "/sitemap.xml" => return crate::feeds::sitemap(state, visit).await,
+        "/feed.xml" => return crate::feeds::rss(state, visit).await,
+        _ => {}
+    }
     if segments.len() == 2
         && segments[0] == "tag"
-        && let Some(t) = store::find_published(
-            &state.db,
-            lang,
-            &ItemKind::Tag.slug_scope(None),
-            segments[1],
-        )
-        .await?
+        && let Some(t) = store::find_published(&state.db, lang, &ItemKind::Tag.slug_scope(None), segments[1]).await?
     {
         return tag_page(state, visit, &sections, t).await;
     }
@@ -600,32 +476,31 @@ async fn dispatch(
         return section_page(state, visit, &sections, id).await;
     }
     if let Some(last) = segments.last() {
-        if let Some(t) =
-            store::find_published(&state.db, lang, &ItemKind::Article.slug_scope(None), last)
-                .await?
-        {
+        if let Some(t) = store::find_published(&state.db, lang, &ItemKind::Article.slug_scope(None), last).await? {
             return entry_page(state, visit, &sections, t, path.trim_end_matches('/')).await;
         }
         if segments.len() == 1
-            && let Some(t) =
-                store::find_published(&state.db, lang, &ItemKind::Page.slug_scope(None), last)
-                    .await?
+            && let Some(t) = store::find_published(&state.db, lang, &ItemKind::Page.slug_scope(None), last).await?
         {
             return simple_page(state, visit, &sections, t).await;
         }
     }
-    if let Some(r) =
-        store::find_redirect(&state.db, &routing::host_name(&visit.host), original_path).await?
-    {
+    if let Some(r) = store::find_redirect(&state.db, &routing::host_name(&visit.host), original_path).await? {
         let target = match (r.target_url, r.target_item_id) {
             (Some(url), _) => Some(url),
-            (None, Some(item_id)) => {
-                redirect_target(state, visit, ItemId(item_id), r.target_lang.as_deref()).await?
-            }
+            (None, Some(item_id)) => redirect_target(state, visit, ItemId(item_id), r.target_lang.as_deref()).await?,
             _ => None,
         };
         if let Some(target) = target {
             return Ok(moved_permanently(&target).into_response());
+        }
+    }
+    if let Some(last) = segments.last() {
+        for kind in [ItemKind::Article, ItemKind::Page] {
+            let found = store::find_any_status(&state.db, lang, &kind.slug_scope(None), last).await?;
+            if found.is_some_and(|t| t.status == ContentStatus::Trashed.as_str()) {
+                return Err(SiteError::Gone);
+            }
         }
     }
     Err(SiteError::NotFound)
@@ -659,32 +534,23 @@ async fn redirect_target(
     Ok(path.map(|p| visit.absolute(spec, &p)))
 }
 
-fn error_page(
-    state: &SiteState,
-    visit: Option<&Visit>,
-    err: &SiteError,
-    request_id: &str,
-) -> Response {
+fn error_page(state: &SiteState, visit: Option<&Visit>, err: &SiteError, request_id: &str) -> Response {
     let status = err.status();
     if status.is_server_error() {
         tracing::error!(request_id, error = %err, "request failed");
     }
-    let lang = visit
-        .map(|v| v.code().to_owned())
-        .unwrap_or_else(|| "en".into());
+    let lang = visit.map(|v| v.code().to_owned()).unwrap_or_else(|| "en".into());
     let chrome = Chrome {
         lang: lang.clone(),
-        html_lang: visit
-            .map(|v| v.lang.bcp47.clone())
-            .unwrap_or_else(|| "en".into()),
+        html_lang: visit.map(|v| v.lang.bcp47.clone()).unwrap_or_else(|| "en".into()),
         site_name: state.site_name.to_string(),
         home_href: visit.map(|v| v.href("/")).unwrap_or_else(|| "/".into()),
         title: translate(
             &lang,
-            if status == StatusCode::NOT_FOUND {
-                "not-found-title"
-            } else {
-                "error-title"
+            match status {
+                StatusCode::NOT_FOUND => "not-found-title",
+                StatusCode::GONE => "gone-title",
+                _ => "error-title",
             },
             None,
         ),
@@ -694,12 +560,9 @@ fn error_page(
         nav: Vec::new(),
         languages: Vec::new(),
         nonce: visit.map(|v| v.nonce.clone()).unwrap_or_default(),
+        notice: None,
     };
-    let view = ErrorView {
-        chrome,
-        status: status.as_u16(),
-        request_id: request_id.to_owned(),
-    };
+    let view = ErrorView { chrome, status: status.as_u16(), request_id: request_id.to_owned() };
     let body = state
         .renderer
         .render("error.html", &view)
@@ -722,32 +585,21 @@ pub async fn any_page(
         Err(e) => return error_page(&state, None, &SiteError::Db(e), &request_id.0),
     };
     let is_crawler = negotiate::is_crawler(header_str(header::USER_AGENT).unwrap_or_default());
-    let cookie =
-        header_str(header::COOKIE).and_then(|c| negotiate::cookie_value(c, negotiate::LANG_COOKIE));
-    let preferred = if is_crawler {
-        None
-    } else {
-        negotiate::preferred(&languages, cookie, header_str(header::ACCEPT_LANGUAGE))
-    };
+    let cookie = header_str(header::COOKIE).and_then(|c| negotiate::cookie_value(c, negotiate::LANG_COOKIE));
+    let preferred =
+        if is_crawler { None } else { negotiate::preferred(&languages, cookie, header_str(header::ACCEPT_LANGUAGE)) };
     let (lang, inner_path, is_entry_point) = match routing::resolve(&languages, &host, &path) {
         Some(Resolution::Serve { lang, path: inner }) => {
             // Host mode: the main (default) domain's home is the only entry point.
-            let is_entry = inner == "/"
-                && lang.is_default
-                && matches!(lang.routing, baspa_domain::LanguageRouting::Host(_));
+            let is_entry =
+                inner == "/" && lang.is_default && matches!(lang.routing, baspa_domain::LanguageRouting::Host(_));
             (lang, inner, is_entry)
         }
         Some(Resolution::Redirect(to)) => {
-            let target = preferred
-                .map(|l| format!("{}/", l.path_prefix()))
-                .unwrap_or(to);
+            let target = preferred.map(|l| format!("{}/", l.path_prefix())).unwrap_or(to);
             if is_crawler {
                 // Crawlers are never redirected: they get the default language's home here.
-                match languages
-                    .iter()
-                    .find(|l| l.is_default)
-                    .or(languages.first())
-                {
+                match languages.iter().find(|l| l.is_default).or(languages.first()) {
                     Some(default) => (default.clone(), "/".to_owned(), true),
                     None => return error_page(&state, None, &SiteError::NotFound, &request_id.0),
                 }
@@ -768,37 +620,23 @@ pub async fn any_page(
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
         .filter(|c| *c == lang.code.as_str());
     let cookie_domain = routing::cookie_domain(&languages);
-    let visit = Visit {
-        host,
-        lang,
-        languages,
-        nonce: nonce.0,
-    };
+    let is_untranslated = uri.query().is_some_and(|q| q.split('&').any(|kv| kv == "untranslated=1"));
+    let visit = Visit { host, lang, languages, nonce: nonce.0, is_untranslated };
     let mut res = match dispatch(&state, &visit, &inner_path, &path).await {
         Ok(res) => res,
         Err(err) => error_page(&state, Some(&visit), &err, &request_id.0),
     };
     if is_entry_point {
         // This answer depended on the visitor's headers even though it did not redirect.
-        res.headers_mut().insert(
-            header::VARY,
-            header::HeaderValue::from_static("Accept-Language, Cookie"),
-        );
+        res.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept-Language, Cookie"));
     }
     if let Some(code) = chose_language {
-        let domain = cookie_domain
-            .map(|d| format!("; Domain={d}"))
-            .unwrap_or_default();
-        let cookie = format!(
-            "{}={code}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{domain}",
-            negotiate::LANG_COOKIE
-        );
+        let domain = cookie_domain.map(|d| format!("; Domain={d}")).unwrap_or_default();
+        let cookie =
+            format!("{}={code}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{domain}", negotiate::LANG_COOKIE);
         if let Ok(v) = header::HeaderValue::from_str(&cookie) {
             res.headers_mut().insert(header::SET_COOKIE, v);
-            res.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("private, no-store"),
-            );
+            res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-store"));
         }
     }
     res

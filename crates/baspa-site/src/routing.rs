@@ -18,13 +18,7 @@ pub fn host_name(host_header: &str) -> String {
         return h.split(']').next().map(|s| format!("{s}]")).unwrap_or(h);
     }
     h.rsplit_once(':')
-        .map(|(name, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) {
-                name.to_owned()
-            } else {
-                h.clone()
-            }
-        })
+        .map(|(name, port)| if port.bytes().all(|b| b.is_ascii_digit()) { name.to_owned() } else { h.clone() })
         .unwrap_or(h)
 }
 
@@ -42,51 +36,29 @@ pub fn port_suffix(host_header: &str) -> String {
 
 pub fn resolve(languages: &[LanguageSpec], host_header: &str, path: &str) -> Option<Resolution> {
     let host = host_name(host_header);
-    if let Some(lang) = languages
-        .iter()
-        .find(|l| matches!(&l.routing, LanguageRouting::Host(h) if h.eq_ignore_ascii_case(&host)))
+    if let Some(lang) =
+        languages.iter().find(|l| matches!(&l.routing, LanguageRouting::Host(h) if h.eq_ignore_ascii_case(&host)))
     {
-        return Some(Resolution::Serve {
-            lang: lang.clone(),
-            path: path.to_owned(),
-        });
+        return Some(Resolution::Serve { lang: lang.clone(), path: path.to_owned() });
     }
-    let first = path
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or_default();
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
     for lang in languages {
         if let LanguageRouting::PathPrefix(prefix) = &lang.routing
             && prefix.trim_matches('/') == first
             && !first.is_empty()
         {
             let rest = &path.trim_start_matches('/')[first.len()..];
-            let rest = if rest.is_empty() {
-                "/".to_owned()
-            } else {
-                rest.to_owned()
-            };
-            return Some(Resolution::Serve {
-                lang: lang.clone(),
-                path: rest,
-            });
+            let rest = if rest.is_empty() { "/".to_owned() } else { rest.to_owned() };
+            return Some(Resolution::Serve { lang: lang.clone(), path: rest });
         }
     }
-    let default = languages
-        .iter()
-        .find(|l| l.is_default)
-        .or_else(|| languages.first())?;
+    let default = languages.iter().find(|l| l.is_default).or_else(|| languages.first())?;
     match &default.routing {
-        LanguageRouting::PathPrefix(prefix) if path == "/" => Some(Resolution::Redirect(format!(
-            "/{}/",
-            prefix.trim_matches('/')
-        ))),
+        LanguageRouting::PathPrefix(prefix) if path == "/" => {
+            Some(Resolution::Redirect(format!("/{}/", prefix.trim_matches('/'))))
+        }
         // Unknown hosts (and a bare IP) get the default language, as the old main domain did.
-        _ => Some(Resolution::Serve {
-            lang: default.clone(),
-            path: path.to_owned(),
-        }),
+        _ => Some(Resolution::Serve { lang: default.clone(), path: path.to_owned() }),
     }
 }
 
@@ -106,24 +78,13 @@ pub fn language_base(lang: &LanguageSpec, host_header: &str) -> String {
 pub fn cookie_domain(languages: &[LanguageSpec]) -> Option<String> {
     let hosts: Vec<&str> = languages
         .iter()
-        .filter_map(|l| {
-            if let LanguageRouting::Host(h) = &l.routing {
-                Some(h.as_str())
-            } else {
-                None
-            }
-        })
+        .filter_map(|l| if let LanguageRouting::Host(h) = &l.routing { Some(h.as_str()) } else { None })
         .collect();
-    let default = languages.iter().find(|l| l.is_default).and_then(|l| {
-        if let LanguageRouting::Host(h) = &l.routing {
-            Some(h.as_str())
-        } else {
-            None
-        }
-    })?;
-    let covered = hosts
+    let default = languages
         .iter()
-        .all(|h| *h == default || h.ends_with(&format!(".{default}")));
+        .find(|l| l.is_default)
+        .and_then(|l| if let LanguageRouting::Host(h) = &l.routing { Some(h.as_str()) } else { None })?;
+    let covered = hosts.iter().all(|h| *h == default || h.ends_with(&format!(".{default}")));
     (hosts.len() > 1 && covered).then(|| default.to_owned())
 }
 
@@ -149,29 +110,16 @@ mod tests {
     fn ml2_host_routing_picks_the_language_of_the_host_and_defaults_for_unknown_hosts() {
         let langs = [
             lang("kk", LanguageRouting::Host("baq.localhost".into()), true),
-            lang(
-                "ru",
-                LanguageRouting::Host("rus.baq.localhost".into()),
-                false,
-            ),
+            lang("ru", LanguageRouting::Host("rus.baq.localhost".into()), false),
         ];
         let served = |host: &str, path: &str| match resolve(&langs, host, path) {
             Some(Resolution::Serve { lang, path }) => (lang.code.to_string(), path),
             other => panic!("{other:?}"),
         };
-        assert_eq!(
-            served("rus.baq.localhost:8080", "/"),
-            ("ru".into(), "/".into())
-        );
-        assert_eq!(
-            served("BAQ.localhost", "/sport/"),
-            ("kk".into(), "/sport/".into())
-        );
+        assert_eq!(served("rus.baq.localhost:8080", "/"), ("ru".into(), "/".into()));
+        assert_eq!(served("BAQ.localhost", "/sport/"), ("kk".into(), "/sport/".into()));
         assert_eq!(served("127.0.0.1:3000", "/"), ("kk".into(), "/".into()));
-        assert_eq!(
-            language_base(&langs[1], "baq.localhost:8080"),
-            "http://rus.baq.localhost:8080"
-        );
+        assert_eq!(language_base(&langs[1], "baq.localhost:8080"), "http://rus.baq.localhost:8080");
     }
 
     #[test]
@@ -181,15 +129,11 @@ mod tests {
             lang("ru", LanguageRouting::PathPrefix("ru".into()), false),
             lang("en", LanguageRouting::PathPrefix("en".into()), false),
         ];
-        assert_eq!(
-            resolve(&langs, "gov.localhost", "/"),
-            Some(Resolution::Redirect("/kk/".into()))
-        );
+        assert_eq!(resolve(&langs, "gov.localhost", "/"), Some(Resolution::Redirect("/kk/".into())));
         match resolve(&langs, "gov.localhost", "/en/about/leadership/") {
-            Some(Resolution::Serve { lang, path }) => assert_eq!(
-                (lang.code.as_str(), path.as_str()),
-                ("en", "/about/leadership/")
-            ),
+            Some(Resolution::Serve { lang, path }) => {
+                assert_eq!((lang.code.as_str(), path.as_str()), ("en", "/about/leadership/"))
+            }
             other => panic!("{other:?}"),
         }
         match resolve(&langs, "gov.localhost", "/ru") {

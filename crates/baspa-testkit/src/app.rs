@@ -42,9 +42,7 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
         media_dir: Arc::new(media.path().to_path_buf()),
         site_name: Arc::from("Baspa test"),
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = baspa_site::router(state);
     let server = tokio::spawn(async move {
@@ -55,14 +53,7 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
         .timeout(std::time::Duration::from_secs(20))
         .build()
         .expect("client");
-    TestApp {
-        addr,
-        media_dir: media.path().to_path_buf(),
-        db,
-        client,
-        _media: media,
-        server,
-    }
+    TestApp { addr, media_dir: media.path().to_path_buf(), db, client, _media: media, server }
 }
 
 impl TestApp {
@@ -73,10 +64,7 @@ impl TestApp {
 
     /// GET with extra request headers (`Accept-Language`, `Cookie`, `User-Agent` …).
     pub async fn get_with(&self, host: &str, path: &str, headers: &[(&str, &str)]) -> TestResponse {
-        let mut req = self
-            .client
-            .get(format!("http://{}{}", self.addr, path))
-            .header("host", host);
+        let mut req = self.client.get(format!("http://{}{}", self.addr, path)).header("host", host);
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
@@ -84,11 +72,7 @@ impl TestApp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let body = res.text().await.unwrap_or_default();
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        TestResponse { status, headers, body }
     }
 }
 

@@ -12,10 +12,9 @@ pub fn lang(code: &str) -> LangCode {
 pub async fn news_languages(db: &DatabaseConnection) {
     let actor = Actor::system("test");
     let ctx = Ctx::new(db, &actor);
-    for (code, bcp47, name, host, is_default, position) in [
-        ("kk", "kk-KZ", "Қазақша", "baq.test", true, 1),
-        ("ru", "ru-KZ", "Русский", "rus.baq.test", false, 2),
-    ] {
+    for (code, bcp47, name, host, is_default, position) in
+        [("kk", "kk-KZ", "Қазақша", "baq.test", true, 1), ("ru", "ru-KZ", "Русский", "rus.baq.test", false, 2)]
+    {
         let spec = LanguageSpec {
             code: lang(code),
             bcp47: bcp47.into(),
@@ -25,9 +24,7 @@ pub async fn news_languages(db: &DatabaseConnection) {
             fallback: vec![],
             position,
         };
-        baspa_actions::upsert_language(&ctx, &spec)
-            .await
-            .expect("language");
+        baspa_actions::upsert_language(&ctx, &spec).await.expect("language");
     }
 }
 
@@ -45,9 +42,7 @@ pub async fn gov_languages(db: &DatabaseConnection) {
             fallback: vec![],
             position,
         };
-        baspa_actions::upsert_language(&ctx, &spec)
-            .await
-            .expect("language");
+        baspa_actions::upsert_language(&ctx, &spec).await.expect("language");
     }
 }
 
@@ -62,20 +57,14 @@ pub async fn published(
 ) -> CreatedItem {
     let actor = Actor::system("test");
     let ctx = Ctx::at(db, &actor, at);
-    let translations = versions
-        .iter()
-        .map(|(code, title, body)| TranslationInput::new(lang(code), title, body))
-        .collect();
+    let translations =
+        versions.iter().map(|(code, title, body)| TranslationInput::new(lang(code), title, body)).collect();
     let mut input = NewItemInput::new(kind, translations);
     input.section = section;
     input.parent = parent;
-    let created = baspa_actions::create_item(&ctx, input)
-        .await
-        .expect("create");
+    let created = baspa_actions::create_item(&ctx, input).await.expect("create");
     for (_, id) in &created.translations {
-        baspa_actions::publish_translation(&ctx, *id, None)
-            .await
-            .expect("publish");
+        baspa_actions::publish_translation(&ctx, *id, None).await.expect("publish");
     }
     created
 }

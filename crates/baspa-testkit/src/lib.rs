@@ -45,20 +45,12 @@ pub struct TestDb {
 }
 
 fn unique_name() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!(
-        "baspa_t_{}_{:x}",
-        std::process::id(),
-        nanos ^ (rand::random::<u64>() as u128)
-    )
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("baspa_t_{}_{:x}", std::process::id(), nanos ^ (rand::random::<u64>() as u128))
 }
 
 fn with_database(server_url: &str, name: &str) -> String {
-    let mut url = url::Url::parse(server_url)
-        .unwrap_or_else(|e| panic!("bad test database URL {server_url}: {e}"));
+    let mut url = url::Url::parse(server_url).unwrap_or_else(|e| panic!("bad test database URL {server_url}: {e}"));
     url.set_path(&format!("/{name}"));
     url.to_string()
 }
@@ -85,38 +77,21 @@ impl TestDb {
                         return None;
                     }
                 };
-                let admin = Database::connect(&server)
-                    .await
-                    .unwrap_or_else(|e| panic!("cannot reach {var}={server}: {e}"));
+                let admin =
+                    Database::connect(&server).await.unwrap_or_else(|e| panic!("cannot reach {var}={server}: {e}"));
                 let backend_kind = admin.get_database_backend();
                 let create = match backend_kind {
-                    DbBackend::MySql => format!(
-                        "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-                    ),
+                    DbBackend::MySql => format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"),
                     _ => format!("CREATE DATABASE \"{name}\" ENCODING 'UTF8'"),
                 };
-                admin
-                    .execute_raw(Statement::from_string(backend_kind, create))
-                    .await
-                    .expect("create test database");
+                admin.execute_raw(Statement::from_string(backend_kind, create)).await.expect("create test database");
                 let _ = admin.close().await;
                 (with_database(&server, &name), Some(server), None)
             }
         };
-        let db = baspa_db::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        baspa_db::migrate(&db, &url)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        Some(Self {
-            db,
-            url,
-            backend,
-            server_url,
-            name,
-            _dir: dir,
-        })
+        let db = baspa_db::connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        baspa_db::migrate(&db, &url).await.unwrap_or_else(|e| panic!("{e}"));
+        Some(Self { db, url, backend, server_url, name, _dir: dir })
     }
 }
 
@@ -129,10 +104,7 @@ impl Drop for TestDb {
         let pool = self.db.clone();
         // Drop runs outside async context; a private runtime on a thread does the cleanup.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             rt.block_on(async move {
@@ -143,9 +115,7 @@ impl Drop for TestDb {
                         DbBackend::MySql => format!("DROP DATABASE IF EXISTS `{name}`"),
                         _ => format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
                     };
-                    let _ = admin
-                        .execute_raw(Statement::from_string(backend, sql))
-                        .await;
+                    let _ = admin.execute_raw(Statement::from_string(backend, sql)).await;
                     let _ = admin.close().await;
                 }
             });

@@ -15,10 +15,8 @@ const RU_BODY: &str = "<p>На совещании в Астане обсудил
 async fn ensure_languages(db: &DatabaseConnection) -> anyhow::Result<()> {
     let actor = Actor::system("bench");
     let ctx = Ctx::new(db, &actor);
-    for (code, host, is_default, position) in [
-        ("kk", "baq.localhost", true, 1),
-        ("ru", "rus.baq.localhost", false, 2),
-    ] {
+    for (code, host, is_default, position) in [("kk", "baq.localhost", true, 1), ("ru", "rus.baq.localhost", false, 2)]
+    {
         let spec = LanguageSpec {
             code: LangCode::parse(code)?,
             bcp47: format!("{code}-KZ"),
@@ -35,11 +33,7 @@ async fn ensure_languages(db: &DatabaseConnection) -> anyhow::Result<()> {
 
 /// Creates `count` articles, each with a kk and a ru version, published, through the actions.
 /// Returns articles per second.
-pub async fn seed_articles(
-    db: &DatabaseConnection,
-    count: u32,
-    label: &str,
-) -> anyhow::Result<f64> {
+pub async fn seed_articles(db: &DatabaseConnection, count: u32, label: &str) -> anyhow::Result<f64> {
     ensure_languages(db).await?;
     let actor = Actor::system("bench");
     let ctx = Ctx::new(db, &actor);
@@ -107,10 +101,8 @@ async fn seed_bare_rows(db: &DatabaseConnection, count: u32) -> anyhow::Result<f
             now,
         )
         .await?;
-        for (lang, title, body) in [
-            ("kk", "Қарапайым жол", KK_BODY),
-            ("ru", "Простая строка", RU_BODY),
-        ] {
+        for (lang, title, body) in [("kk", "Қарапайым жол", KK_BODY), ("ru", "Простая строка", RU_BODY)]
+        {
             let content = TranslationContent {
                 title: title.into(),
                 slug: format!("bare-{n}"),
@@ -147,24 +139,13 @@ pub async fn storage(db: &DatabaseConnection, backend: &str, count: u32) -> anyh
     let bare_per_s = seed_bare_rows(db, count).await?;
     // Reads: every article page lookup by slug in both languages, then listing pages.
     let slugs: Vec<(String, String, String)> = {
-        let rows = store::published_entries(
-            db,
-            "kk",
-            &EntryFilter {
-                limit: u64::from(count),
-                ..Default::default()
-            },
-        )
-        .await?;
-        rows.into_iter()
-            .map(|(t, _)| (t.lang, t.slug_scope, t.slug))
-            .collect()
+        let rows =
+            store::published_entries(db, "kk", &EntryFilter { limit: u64::from(count), ..Default::default() }).await?;
+        rows.into_iter().map(|(t, _)| (t.lang, t.slug_scope, t.slug)).collect()
     };
     let started = Instant::now();
     for (lang, scope, slug) in &slugs {
-        store::find_published(db, lang, scope, slug)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("missing {slug}"))?;
+        store::find_published(db, lang, scope, slug).await?.ok_or_else(|| anyhow::anyhow!("missing {slug}"))?;
     }
     let lookups_per_s = slugs.len() as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
@@ -173,11 +154,7 @@ pub async fn storage(db: &DatabaseConnection, backend: &str, count: u32) -> anyh
         store::published_entries(
             db,
             "ru",
-            &EntryFilter {
-                limit: 20,
-                offset: u64::from(page % 50) * 20,
-                ..Default::default()
-            },
+            &EntryFilter { limit: 20, offset: u64::from(page % 50) * 20, ..Default::default() },
         )
         .await?;
     }

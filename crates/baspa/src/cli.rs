@@ -126,10 +126,7 @@ pub fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .try_init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -155,10 +152,7 @@ pub fn main() -> ExitCode {
 }
 
 fn new_password() -> String {
-    std::env::var("BASPA_NEW_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(demo::generate_password)
+    std::env::var("BASPA_NEW_PASSWORD").ok().filter(|p| !p.is_empty()).unwrap_or_else(demo::generate_password)
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -168,39 +162,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen } | Command::Demo { listen, .. } => listen.clone(),
         _ => None,
     };
-    let overrides = Overrides {
-        database_url: cli.database_url.clone(),
-        data_dir: cli.data_dir.clone(),
-        listen,
-    };
+    let overrides = Overrides { database_url: cli.database_url.clone(), data_dir: cli.data_dir.clone(), listen };
     let config = Config::load(cli.config.as_deref(), &env, &overrides)?;
     match cli.command {
-        Command::Config {
-            command: ConfigCommand::Docs,
-        } => {
+        Command::Config { command: ConfigCommand::Docs } => {
             print!("{}", crate::config::docs_markdown());
             Ok(())
         }
-        Command::Config {
-            command: ConfigCommand::Show,
-        } => {
+        Command::Config { command: ConfigCommand::Show } => {
             println!("{config:#?}");
             Ok(())
         }
         Command::Migrate => {
             serve::open_database(&config).await?;
-            println!(
-                "database at {} is up to date",
-                baspa_db::redact_url(&config.database_url())
-            );
+            println!("database at {} is up to date", baspa_db::redact_url(&config.database_url()));
             Ok(())
         }
         Command::Serve { .. } => {
             let db = serve::open_database(&config).await?;
-            serve::serve(&config, db, started, |addr| {
-                eprintln!("baspa serving on http://{addr}/")
-            })
-            .await
+            serve::serve(&config, db, started, |addr| eprintln!("baspa serving on http://{addr}/")).await
         }
         Command::Bench { command } => {
             let db = serve::open_database(&config).await?;
@@ -216,9 +196,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo {
-            profile, no_serve, ..
-        } => demo::run(config, profile, no_serve, started).await,
+        Command::Demo { profile, no_serve, .. } => demo::run(config, profile, no_serve, started).await,
         Command::User { command } => {
             let db = serve::open_database(&config).await?;
             let actor = Actor::system("cli");

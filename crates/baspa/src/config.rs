@@ -46,9 +46,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8080".to_owned(),
-        }
+        Self { listen: "127.0.0.1:8080".to_owned() }
     }
 }
 
@@ -70,9 +68,7 @@ pub struct StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self {
-            data_dir: PathBuf::from("data"),
-        }
+        Self { data_dir: PathBuf::from("data") }
     }
 }
 
@@ -85,9 +81,7 @@ pub struct SiteConfig {
 
 impl Default for SiteConfig {
     fn default() -> Self {
-        Self {
-            name: "Baspa".to_owned(),
-        }
+        Self { name: "Baspa".to_owned() }
     }
 }
 
@@ -122,14 +116,10 @@ impl Config {
             None => (PathBuf::from("baspa.toml"), false),
         };
         let mut config = if path.exists() || required {
-            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-            toml::from_str::<Config>(&text).map_err(|e| ConfigError::File {
-                path: path.display().to_string(),
-                reason: one_line(&e.to_string()),
-            })?
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::Read { path: path.display().to_string(), reason: e.to_string() })?;
+            toml::from_str::<Config>(&text)
+                .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: one_line(&e.to_string()) })?
         } else {
             Config::default()
         };
@@ -147,10 +137,8 @@ impl Config {
     }
 
     fn apply_env(&mut self, env: &[(String, String)]) -> Result<(), ConfigError> {
-        let mut tree = serde_json::to_value(&*self).map_err(|e| ConfigError::Env {
-            var: "-".into(),
-            reason: e.to_string(),
-        })?;
+        let mut tree =
+            serde_json::to_value(&*self).map_err(|e| ConfigError::Env { var: "-".into(), reason: e.to_string() })?;
         let mut vars: Vec<&(String, String)> = env.iter().collect();
         vars.sort();
         for (var, value) in vars {
@@ -161,14 +149,9 @@ impl Config {
             } else {
                 continue;
             };
-            set_path(&mut tree, &path, value).map_err(|reason| ConfigError::Env {
-                var: var.clone(),
-                reason,
-            })?;
-            *self = serde_json::from_value(tree.clone()).map_err(|e| ConfigError::Env {
-                var: var.clone(),
-                reason: e.to_string(),
-            })?;
+            set_path(&mut tree, &path, value).map_err(|reason| ConfigError::Env { var: var.clone(), reason })?;
+            *self = serde_json::from_value(tree.clone())
+                .map_err(|e| ConfigError::Env { var: var.clone(), reason: e.to_string() })?;
         }
         Ok(())
     }
@@ -176,10 +159,7 @@ impl Config {
     /// The database URL to use: the configured one, or SQLite in the data directory.
     pub fn database_url(&self) -> String {
         if self.database.url.0.trim().is_empty() {
-            format!(
-                "sqlite://{}",
-                self.storage.data_dir.join("baspa.sqlite").display()
-            )
+            format!("sqlite://{}", self.storage.data_dir.join("baspa.sqlite").display())
         } else {
             self.database.url.0.clone()
         }
@@ -196,14 +176,9 @@ fn one_line(text: &str) -> String {
     let is_drawing = |l: &str| {
         l.starts_with('|')
             || l.chars().all(|c| c == '^' || c == ' ')
-            || l.split_once(" |")
-                .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+            || l.split_once(" |").is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
     };
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !is_drawing(l))
-        .collect::<Vec<_>>()
-        .join(": ")
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !is_drawing(l)).collect::<Vec<_>>().join(": ")
 }
 
 fn set_path(tree: &mut Value, path: &[String], raw: &str) -> Result<(), String> {
@@ -217,11 +192,7 @@ fn set_path(tree: &mut Value, path: &[String], raw: &str) -> Result<(), String> 
             return Err(format!(
                 "there is no setting {:?}; known here: {}",
                 path[..=i].join("."),
-                known
-                    .iter()
-                    .map(|k| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
             ));
         }
         if i + 1 == path.len() {
@@ -231,10 +202,9 @@ fn set_path(tree: &mut Value, path: &[String], raw: &str) -> Result<(), String> 
                     .parse::<serde_json::Number>()
                     .map(Value::Number)
                     .map_err(|_| format!("{raw:?} is not a number"))?,
-                Value::Bool(_) => Value::Bool(
-                    raw.parse::<bool>()
-                        .map_err(|_| format!("{raw:?} is not true or false"))?,
-                ),
+                Value::Bool(_) => {
+                    Value::Bool(raw.parse::<bool>().map_err(|_| format!("{raw:?} is not true or false"))?)
+                }
                 _ => Value::String(raw.to_owned()),
             };
             map.insert(key.clone(), new);
@@ -255,31 +225,14 @@ pub fn docs_markdown() -> String {
     let defs = schema.get("$defs").cloned().unwrap_or_default();
     if let Some(sections) = schema.get("properties").and_then(Value::as_object) {
         for (section, sdef) in sections {
-            let reference = sdef
-                .get("$ref")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .rsplit('/')
-                .next()
-                .unwrap_or_default();
-            let Some(props) = defs
-                .get(reference)
-                .and_then(|d| d.get("properties"))
-                .and_then(Value::as_object)
-            else {
+            let reference =
+                sdef.get("$ref").and_then(Value::as_str).unwrap_or_default().rsplit('/').next().unwrap_or_default();
+            let Some(props) = defs.get(reference).and_then(|d| d.get("properties")).and_then(Value::as_object) else {
                 continue;
             };
             for (key, def) in props {
-                let doc = def
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .replace('\n', " ");
-                let default = defaults
-                    .get(section)
-                    .and_then(|s| s.get(key))
-                    .map(|v| v.to_string())
-                    .unwrap_or_default();
+                let doc = def.get("description").and_then(Value::as_str).unwrap_or_default().replace('\n', " ");
+                let default = defaults.get(section).and_then(|s| s.get(key)).map(|v| v.to_string()).unwrap_or_default();
                 out.push_str(&format!(
                     "| `{section}.{key}` | `BASPA__{}__{}` | `{default}` | {doc} |\n",
                     section.to_uppercase(),
@@ -296,52 +249,30 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
     fn layers_apply_in_order_defaults_file_env_flags() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("baspa.toml");
-        std::fs::write(
-            &file,
-            "[server]\nlisten = \"0.0.0.0:9000\"\n[site]\nname = \"BAQ\"\n",
-        )
-        .unwrap();
+        std::fs::write(&file, "[server]\nlisten = \"0.0.0.0:9000\"\n[site]\nname = \"BAQ\"\n").unwrap();
         let c = Config::load(
             Some(&file),
-            &env(&[
-                ("BASPA__SITE__NAME", "BAQ.KZ"),
-                ("BASPA_DATABASE_URL", "postgres://x@h/db"),
-            ]),
+            &env(&[("BASPA__SITE__NAME", "BAQ.KZ"), ("BASPA_DATABASE_URL", "postgres://x@h/db")]),
             &Overrides::default(),
         )
         .unwrap();
         assert_eq!(c.server.listen, "0.0.0.0:9000");
         assert_eq!(c.site.name, "BAQ.KZ");
         assert_eq!(c.database_url(), "postgres://x@h/db");
-        let c = Config::load(
-            Some(&file),
-            &[],
-            &Overrides {
-                listen: Some("127.0.0.1:1".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let c = Config::load(Some(&file), &[], &Overrides { listen: Some("127.0.0.1:1".into()), ..Default::default() })
+            .unwrap();
         assert_eq!(c.server.listen, "127.0.0.1:1");
         assert!(
             !format!(
                 "{:?}",
-                Config {
-                    database: DatabaseConfig {
-                        url: Secret("postgres://u:pw@h/d".into())
-                    },
-                    ..Default::default()
-                }
+                Config { database: DatabaseConfig { url: Secret("postgres://u:pw@h/d".into()) }, ..Default::default() }
             )
             .contains("pw")
         );
@@ -352,39 +283,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("baspa.toml");
         std::fs::write(&file, "[server]\nlissten = \"0.0.0.0:9000\"\n").unwrap();
-        let err = Config::load(Some(&file), &[], &Overrides::default())
+        let err = Config::load(Some(&file), &[], &Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("baspa.toml") && err.contains("lissten") && !err.contains('\n'), "{err}");
+        let err =
+            Config::load(None, &env(&[("BASPA__SERVER__LISTN", "x")]), &Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("BASPA__SERVER__LISTN") && err.contains("server.listn"), "{err}");
+        let missing = Config::load(Some(Path::new("/nonexistent/baspa.toml")), &[], &Overrides::default())
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("baspa.toml") && err.contains("lissten") && !err.contains('\n'),
-            "{err}"
-        );
-        let err = Config::load(
-            None,
-            &env(&[("BASPA__SERVER__LISTN", "x")]),
-            &Overrides::default(),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            err.contains("BASPA__SERVER__LISTN") && err.contains("server.listn"),
-            "{err}"
-        );
-        let missing = Config::load(
-            Some(Path::new("/nonexistent/baspa.toml")),
-            &[],
-            &Overrides::default(),
-        )
-        .unwrap_err()
-        .to_string();
         assert!(missing.contains("/nonexistent/baspa.toml"), "{missing}");
     }
 
     #[test]
     fn config_docs_are_current() {
         let committed =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/config.md"))
-                .unwrap_or_default();
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/config.md")).unwrap_or_default();
         assert_eq!(
             committed,
             docs_markdown(),

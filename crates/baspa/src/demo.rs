@@ -11,8 +11,7 @@ use baspa_actions::{Actor, CommentInput, Ctx, NewItemInput, TranslationInput};
 use baspa_db::content::NewMedia;
 use baspa_db::entity::setting;
 use baspa_domain::{
-    CommentId, CommentStatus, ItemId, ItemKind, LangCode, LanguageRouting, LanguageSpec, MediaId,
-    Role, UserId,
+    CommentId, CommentStatus, ItemId, ItemKind, LangCode, LanguageRouting, LanguageSpec, MediaId, Role, UserId,
 };
 use chrono::Duration;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
@@ -136,38 +135,19 @@ fn spec(
 fn load(profile: Profile) -> anyhow::Result<Content> {
     match profile {
         Profile::News => {
-            let mut structure: Structure =
-                serde_json::from_str(include_str!("../demo/news/structure.json"))
-                    .context("demo news/structure.json")?;
+            let mut structure: Structure = serde_json::from_str(include_str!("../demo/news/structure.json"))
+                .context("demo news/structure.json")?;
             for (name, text) in [
-                (
-                    "articles-paired-1.json",
-                    include_str!("../demo/news/articles-paired-1.json"),
-                ),
-                (
-                    "articles-paired-2.json",
-                    include_str!("../demo/news/articles-paired-2.json"),
-                ),
-                (
-                    "articles-single.json",
-                    include_str!("../demo/news/articles-single.json"),
-                ),
+                ("articles-paired-1.json", include_str!("../demo/news/articles-paired-1.json")),
+                ("articles-paired-2.json", include_str!("../demo/news/articles-paired-2.json")),
+                ("articles-single.json", include_str!("../demo/news/articles-single.json")),
             ] {
-                let articles: Vec<Article> =
-                    serde_json::from_str(text).with_context(|| format!("demo news/{name}"))?;
+                let articles: Vec<Article> = serde_json::from_str(text).with_context(|| format!("demo news/{name}"))?;
                 structure.articles.extend(articles);
             }
             Ok(Content {
                 languages: vec![
-                    spec(
-                        "kk",
-                        "kk-KZ",
-                        "Қазақша",
-                        LanguageRouting::Host("baq.localhost".into()),
-                        true,
-                        1,
-                        &["ru"],
-                    )?,
+                    spec("kk", "kk-KZ", "Қазақша", LanguageRouting::Host("baq.localhost".into()), true, 1, &["ru"])?,
                     spec(
                         "ru",
                         "ru-KZ",
@@ -183,51 +163,22 @@ fn load(profile: Profile) -> anyhow::Result<Content> {
         }
         Profile::Gov => Ok(Content {
             languages: vec![
-                spec(
-                    "kk",
-                    "kk-KZ",
-                    "Қазақша",
-                    LanguageRouting::PathPrefix("kk".into()),
-                    true,
-                    1,
-                    &["ru"],
-                )?,
-                spec(
-                    "ru",
-                    "ru-KZ",
-                    "Русский",
-                    LanguageRouting::PathPrefix("ru".into()),
-                    false,
-                    2,
-                    &["kk"],
-                )?,
-                spec(
-                    "en",
-                    "en",
-                    "English",
-                    LanguageRouting::PathPrefix("en".into()),
-                    false,
-                    3,
-                    &["ru", "kk"],
-                )?,
+                spec("kk", "kk-KZ", "Қазақша", LanguageRouting::PathPrefix("kk".into()), true, 1, &["ru"])?,
+                spec("ru", "ru-KZ", "Русский", LanguageRouting::PathPrefix("ru".into()), false, 2, &["kk"])?,
+                spec("en", "en", "English", LanguageRouting::PathPrefix("en".into()), false, 3, &["ru", "kk"])?,
             ],
-            structure: serde_json::from_str(include_str!("../demo/gov/site.json"))
-                .context("demo gov/site.json")?,
+            structure: serde_json::from_str(include_str!("../demo/gov/site.json")).context("demo gov/site.json")?,
         }),
     }
 }
 
 pub fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    (0..20)
-        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..20).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
 }
 
 fn random_key() -> String {
-    (0..16)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect()
+    (0..16).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
 }
 
 /// A 1200×675 JPEG, different for every key: diagonal gradient plus discs. Real image bytes, so
@@ -274,9 +225,7 @@ async fn store_image(
     let bytes = demo_image(key)?;
     // Unguessable name (HD-7): random, unrelated to the title or the upload order.
     let storage_key = format!("{}.jpg", random_key());
-    tokio::fs::create_dir_all(media_dir)
-        .await
-        .with_context(|| format!("creating {}", media_dir.display()))?;
+    tokio::fs::create_dir_all(media_dir).await.with_context(|| format!("creating {}", media_dir.display()))?;
     tokio::fs::write(media_dir.join(&storage_key), &bytes)
         .await
         .with_context(|| format!("writing into {}", media_dir.display()))?;
@@ -312,28 +261,17 @@ async fn publish_all(ctx: &Ctx<'_>, created: &baspa_actions::CreatedItem) -> any
 const SEEDED_KEY: &str = "demo.seeded";
 
 /// Seeds the demo content if this database has none yet. Returns whether it seeded.
-pub async fn seed(
-    db: &DatabaseConnection,
-    media_dir: &Path,
-    profile: Profile,
-) -> anyhow::Result<bool> {
-    if let Some(row) = setting::Entity::find_by_id(SEEDED_KEY.to_owned())
-        .one(db)
-        .await?
-    {
+pub async fn seed(db: &DatabaseConnection, media_dir: &Path, profile: Profile) -> anyhow::Result<bool> {
+    if let Some(row) = setting::Entity::find_by_id(SEEDED_KEY.to_owned()).one(db).await? {
         let seeded = row.value.as_str().unwrap_or_default();
         let wanted = format!("{profile:?}").to_lowercase();
         if seeded != wanted {
-            bail!(
-                "this data directory holds the {seeded:?} demo; use another --data-dir for the {wanted:?} demo"
-            );
+            bail!("this data directory holds the {seeded:?} demo; use another --data-dir for the {wanted:?} demo");
         }
         return Ok(false);
     }
     if baspa_db::content::count_items(db, ItemKind::Section).await? > 0 {
-        bail!(
-            "this database already has content that is not a complete demo; use an empty --data-dir"
-        );
+        bail!("this database already has content that is not a complete demo; use an empty --data-dir");
     }
     let content = load(profile)?;
     let system = Actor::system("demo-seed");
@@ -345,20 +283,8 @@ pub async fn seed(
     let s = &content.structure;
     let mut authors: HashMap<&str, UserId> = HashMap::new();
     for a in &s.authors {
-        let name = a
-            .name
-            .values()
-            .next()
-            .cloned()
-            .unwrap_or_else(|| a.key.clone());
-        let id = baspa_actions::create_user(
-            &ctx,
-            &a.email,
-            &name,
-            Role::parse(&a.role)?,
-            &generate_password(),
-        )
-        .await?;
+        let name = a.name.values().next().cloned().unwrap_or_else(|| a.key.clone());
+        let id = baspa_actions::create_user(&ctx, &a.email, &name, Role::parse(&a.role)?, &generate_password()).await?;
         authors.insert(a.key.as_str(), id);
     }
     let mut sections: HashMap<&str, ItemId> = HashMap::new();
@@ -370,10 +296,7 @@ pub async fn seed(
                 let mut t = TranslationInput::new(
                     lang(code)?,
                     title,
-                    sec.body_html
-                        .get(code)
-                        .map(String::as_str)
-                        .unwrap_or_default(),
+                    sec.body_html.get(code).map(String::as_str).unwrap_or_default(),
                 );
                 t.excerpt = excerpt_of(&sec.description, code);
                 Ok(t)
@@ -393,9 +316,7 @@ pub async fn seed(
             .iter()
             .map(|(code, title)| Ok(TranslationInput::new(lang(code)?, title, "")))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let created =
-            baspa_actions::create_item(&ctx, NewItemInput::new(ItemKind::Tag, translations))
-                .await?;
+        let created = baspa_actions::create_item(&ctx, NewItemInput::new(ItemKind::Tag, translations)).await?;
         publish_all(&ctx, &created).await?;
         tags.insert(tag.key.as_str(), created.item_id);
     }
@@ -407,16 +328,11 @@ pub async fn seed(
                 Ok(TranslationInput::new(
                     lang(code)?,
                     title,
-                    page.body_html
-                        .get(code)
-                        .map(String::as_str)
-                        .unwrap_or_default(),
+                    page.body_html.get(code).map(String::as_str).unwrap_or_default(),
                 ))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let created =
-            baspa_actions::create_item(&ctx, NewItemInput::new(ItemKind::Page, translations))
-                .await?;
+        let created = baspa_actions::create_item(&ctx, NewItemInput::new(ItemKind::Page, translations)).await?;
         publish_all(&ctx, &created).await?;
     }
     let media_dir = media_dir.to_path_buf();
@@ -431,14 +347,7 @@ pub async fn seed(
             .versions
             .iter()
             .map(|(code, v)| {
-                (
-                    code.clone(),
-                    if v.image_caption.is_empty() {
-                        v.title.clone()
-                    } else {
-                        v.image_caption.clone()
-                    },
-                )
+                (code.clone(), if v.image_caption.is_empty() { v.title.clone() } else { v.image_caption.clone() })
             })
             .collect();
         let media = store_image(&ctx, &media_dir, &a.key, &alt, Some(author)).await?;
@@ -455,42 +364,25 @@ pub async fn seed(
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut input = NewItemInput::new(
-            if a.kind.as_deref() == Some("document") {
-                ItemKind::Document
-            } else {
-                ItemKind::Article
-            },
+            if a.kind.as_deref() == Some("document") { ItemKind::Document } else { ItemKind::Article },
             translations,
         );
         input.section = Some(section);
         input.author = Some(author);
         input.featured_media = Some(media);
-        input.tags = a
-            .tags
-            .iter()
-            .filter_map(|t| tags.get(t.as_str()).copied())
-            .collect();
+        input.tags = a.tags.iter().filter_map(|t| tags.get(t.as_str()).copied()).collect();
         let created = baspa_actions::create_item(&ctx, input).await?;
         let when = now - Duration::hours(a.hours_ago);
         for (_, id) in &created.translations {
             match a.status.as_deref().unwrap_or("published") {
-                "published" => {
-                    baspa_actions::publish_translation(&Ctx::at(db, &system, when), *id, None)
-                        .await?
-                }
+                "published" => baspa_actions::publish_translation(&Ctx::at(db, &system, when), *id, None).await?,
                 "scheduled" => baspa_actions::publish_translation(&ctx, *id, Some(when)).await?,
                 "review" => baspa_actions::submit_for_review(&ctx, *id).await?,
                 _ => {}
             }
         }
         for c in &a.comments {
-            add_comment_thread(
-                &Ctx::at(db, &system, when + Duration::minutes(30)),
-                created.item_id,
-                c,
-                None,
-            )
-            .await?;
+            add_comment_thread(&Ctx::at(db, &system, when + Duration::minutes(30)), created.item_id, c, None).await?;
         }
     }
     setting::ActiveModel {
@@ -524,46 +416,27 @@ async fn add_comment_thread(
     )
     .await?;
     for r in &c.replies {
-        Box::pin(add_comment_thread(
-            &Ctx::at(ctx.db, ctx.actor, ctx.now + Duration::minutes(20)),
-            item,
-            r,
-            Some(id),
-        ))
-        .await?;
+        Box::pin(add_comment_thread(&Ctx::at(ctx.db, ctx.actor, ctx.now + Duration::minutes(20)), item, r, Some(id)))
+            .await?;
     }
     Ok(())
 }
 
 /// Ensures the demo administrator exists and has a known password; returns (e-mail, password).
 async fn admin_login(db: &DatabaseConnection, email: &str) -> anyhow::Result<(String, String)> {
-    let password = std::env::var("BASPA_DEMO_ADMIN_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(generate_password);
+    let password =
+        std::env::var("BASPA_DEMO_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()).unwrap_or_else(generate_password);
     let system = Actor::system("demo-seed");
     let ctx = Ctx::new(db, &system);
     if baspa_db::users::find_by_email(db, email).await?.is_some() {
         baspa_actions::set_password(&ctx, email, &password).await?;
     } else {
-        baspa_actions::create_user(
-            &ctx,
-            email,
-            "Demo administrator",
-            Role::Administrator,
-            &password,
-        )
-        .await?;
+        baspa_actions::create_user(&ctx, email, "Demo administrator", Role::Administrator, &password).await?;
     }
     Ok((email.to_owned(), password))
 }
 
-pub async fn run(
-    mut config: Config,
-    profile: Profile,
-    no_serve: bool,
-    started: Instant,
-) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, profile: Profile, no_serve: bool, started: Instant) -> anyhow::Result<()> {
     let content_site_name = match profile {
         Profile::News => "BAQ.KZ",
         Profile::Gov => "Өңірлік онкологиялық орталық",
@@ -582,11 +455,7 @@ pub async fn run(
     let banner = move |addr: std::net::SocketAddr| {
         let port = addr.port();
         println!();
-        println!(
-            "Baspa demo ({profile:?}) {} in {}",
-            if seeded_now { "seeded" } else { "reused" },
-            data_dir
-        );
+        println!("Baspa demo ({profile:?}) {} in {}", if seeded_now { "seeded" } else { "reused" }, data_dir);
         match profile {
             Profile::News => {
                 println!("  Kazakh site:  http://baq.localhost:{port}/");
@@ -603,21 +472,13 @@ pub async fn run(
         }
         println!("  Admin login:  {email}");
         println!("  Password:     {password}");
-        println!(
-            "  (the admin screens arrive with the admin issue; the account is ready for them)"
-        );
+        println!("  (the admin screens arrive with the admin issue; the account is ready for them)");
         println!();
     };
     if no_serve {
         banner(std::net::SocketAddr::from((
             [127, 0, 0, 1],
-            config
-                .server
-                .listen
-                .rsplit(':')
-                .next()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(8080),
+            config.server.listen.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(8080),
         )));
         return Ok(());
     }

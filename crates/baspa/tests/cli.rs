@@ -17,14 +17,8 @@ fn baspa(dir: &std::path::Path, args: &[&str]) -> Output {
 
 fn assert_one_line_failure(out: &Output, must_contain: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "expected failure, got success: {stderr}"
-    );
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
-        "no panic: {stderr}"
-    );
+    assert!(!out.status.success(), "expected failure, got success: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "no panic: {stderr}");
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "exactly one line: {stderr}");
     assert!(lines[0].starts_with("error: "), "{stderr}");
@@ -36,10 +30,7 @@ fn assert_one_line_failure(out: &Output, must_contain: &[&str]) {
 #[test]
 fn a_database_url_with_an_unknown_scheme_is_named() {
     let dir = tempfile::tempdir().expect("dir");
-    let out = baspa(
-        dir.path(),
-        &["--database-url", "oracle://db.example/baspa", "migrate"],
-    );
+    let out = baspa(dir.path(), &["--database-url", "oracle://db.example/baspa", "migrate"]);
     assert_one_line_failure(&out, &["oracle", "sqlite://", "postgres://", "mysql://"]);
 }
 
@@ -47,35 +38,15 @@ fn a_database_url_with_an_unknown_scheme_is_named() {
 fn an_unreachable_database_server_is_named_without_its_password() {
     let dir = tempfile::tempdir().expect("dir");
     let started = std::time::Instant::now();
-    let out = baspa(
-        dir.path(),
-        &[
-            "--database-url",
-            "postgres://baspa:s3cret@127.0.0.1:1/baspa",
-            "migrate",
-        ],
-    );
+    let out = baspa(dir.path(), &["--database-url", "postgres://baspa:s3cret@127.0.0.1:1/baspa", "migrate"]);
     assert_one_line_failure(
         &out,
-        &[
-            "cannot connect to the database at postgres://baspa:***@127.0.0.1:1/baspa",
-            "connection refused",
-        ],
+        &["cannot connect to the database at postgres://baspa:***@127.0.0.1:1/baspa", "connection refused"],
     );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("s3cret"));
     assert!(started.elapsed().as_secs() < 30, "fails fast");
-    let out = baspa(
-        dir.path(),
-        &[
-            "--database-url",
-            "mysql://root@127.0.0.1:1/baspa",
-            "migrate",
-        ],
-    );
-    assert_one_line_failure(
-        &out,
-        &["cannot connect to the database at mysql://root@127.0.0.1:1/baspa"],
-    );
+    let out = baspa(dir.path(), &["--database-url", "mysql://root@127.0.0.1:1/baspa", "migrate"]);
+    assert_one_line_failure(&out, &["cannot connect to the database at mysql://root@127.0.0.1:1/baspa"]);
 }
 
 #[test]
@@ -111,11 +82,7 @@ fn an_unknown_config_key_is_named_with_its_file() {
 fn migrate_creates_a_sqlite_database_in_the_data_dir_and_version_and_help_work() {
     let dir = tempfile::tempdir().expect("dir");
     let out = baspa(dir.path(), &["--data-dir", "site-data", "migrate"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("site-data/baspa.sqlite").exists());
     let version = baspa(dir.path(), &["--version"]);
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("baspa "));
@@ -131,17 +98,7 @@ fn user_add_list_and_passwd_go_through_the_actions() {
     let dir = tempfile::tempdir().expect("dir");
     let add = |email: &str| {
         Command::new(env!("CARGO_BIN_EXE_baspa"))
-            .args([
-                "--data-dir",
-                "d",
-                "user",
-                "add",
-                email,
-                "--name",
-                "Әлия Нұрланқызы",
-                "--role",
-                "editor",
-            ])
+            .args(["--data-dir", "d", "user", "add", email, "--name", "Әлия Нұрланқызы", "--role", "editor"])
             .current_dir(dir.path())
             .env("BASPA_NEW_PASSWORD", "correct horse battery staple")
             .env("BASPA_LOG", "error")
@@ -152,25 +109,9 @@ fn user_add_list_and_passwd_go_through_the_actions() {
     assert_one_line_failure(&add("aliya@baq.kz"), &["aliya@baq.kz", "already belongs"]);
     let list = baspa(dir.path(), &["--data-dir", "d", "user", "list"]);
     assert!(String::from_utf8_lossy(&list.stdout).contains("aliya@baq.kz\teditor\tactive"));
-    let bad_role = baspa(
-        dir.path(),
-        &[
-            "--data-dir",
-            "d",
-            "user",
-            "add",
-            "x@baq.kz",
-            "--name",
-            "X",
-            "--role",
-            "root",
-        ],
-    );
+    let bad_role = baspa(dir.path(), &["--data-dir", "d", "user", "add", "x@baq.kz", "--name", "X", "--role", "root"]);
     assert_one_line_failure(&bad_role, &["role \"root\" is not known", "administrator"]);
-    let passwd = baspa(
-        dir.path(),
-        &["--data-dir", "d", "user", "passwd", "nobody@baq.kz"],
-    );
+    let passwd = baspa(dir.path(), &["--data-dir", "d", "user", "passwd", "nobody@baq.kz"]);
     assert_one_line_failure(&passwd, &["nobody@baq.kz", "not found"]);
 }
 
@@ -179,14 +120,7 @@ fn demo_seeds_once_prints_a_login_and_reuses_the_data_dir() {
     let dir = tempfile::tempdir().expect("dir");
     let run = || {
         Command::new(env!("CARGO_BIN_EXE_baspa"))
-            .args([
-                "--data-dir",
-                "demo",
-                "demo",
-                "--profile",
-                "gov",
-                "--no-serve",
-            ])
+            .args(["--data-dir", "demo", "demo", "--profile", "gov", "--no-serve"])
             .current_dir(dir.path())
             .env("BASPA_DEMO_ADMIN_PASSWORD", "demo-password-for-tests")
             .env("BASPA_LOG", "error")
@@ -195,11 +129,7 @@ fn demo_seeds_once_prints_a_login_and_reuses_the_data_dir() {
     };
     let first = run();
     let stdout = String::from_utf8_lossy(&first.stdout);
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     assert!(
         stdout.contains("seeded")
             && stdout.contains("admin@gov.localhost")

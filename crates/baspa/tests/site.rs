@@ -13,15 +13,8 @@ storage_test!(
     async fn ml2_host_routing_serves_each_language_on_its_host(t: TestDb) {
         news_languages(&t.db).await;
         let now = baspa_domain::time::now();
-        let sport = published(
-            &t.db,
-            ItemKind::Section,
-            None,
-            None,
-            &[("kk", "Спорт", ""), ("ru", "Спорт", "")],
-            now,
-        )
-        .await;
+        let sport =
+            published(&t.db, ItemKind::Section, None, None, &[("kk", "Спорт", ""), ("ru", "Спорт", "")], now).await;
         published(
             &t.db,
             ItemKind::Article,
@@ -45,75 +38,46 @@ storage_test!(
         let kk = app.get("baq.test:8080", "/").await;
         assert!(kk.body.contains("Жігіттер чемпион атанды") && !kk.body.contains("Сборная"));
         let unknown = app.get("203.0.113.7", "/").await;
-        assert!(
-            unknown.body.contains("Жігіттер чемпион атанды"),
-            "unknown hosts get the default language"
-        );
+        assert!(unknown.body.contains("Жігіттер чемпион атанды"), "unknown hosts get the default language");
     }
 );
 
 storage_test!(
     /// ML-4/ML-5 groundwork: an article page links its translation in the switcher and in
     /// hreflang alternates with x-default; a wrong section path answers 301 to the canonical one.
-    async fn ml5_article_pages_carry_hreflang_alternates_and_the_switcher_links_the_translation(
-        t: TestDb,
-    ) {
+    async fn ml5_article_pages_carry_hreflang_alternates_and_the_switcher_links_the_translation(t: TestDb) {
         news_languages(&t.db).await;
         let now = baspa_domain::time::now();
-        let economy = published(
-            &t.db,
-            ItemKind::Section,
-            None,
-            None,
-            &[("kk", "Экономика", ""), ("ru", "Экономика", "")],
-            now,
-        )
-        .await;
+        let economy =
+            published(&t.db, ItemKind::Section, None, None, &[("kk", "Экономика", ""), ("ru", "Экономика", "")], now)
+                .await;
         published(
             &t.db,
             ItemKind::Article,
             Some(economy.item_id),
             None,
             &[
-                (
-                    "kk",
-                    "Астанада жаңа зауыт ашылды",
-                    "<p>Мәтін info@baq.kz</p>",
-                ),
+                ("kk", "Астанада жаңа зауыт ашылды", "<p>Мәтін info@baq.kz</p>"),
                 ("ru", "В Астане открылся новый завод", "<p>Текст</p>"),
             ],
             now,
         )
         .await;
         let app = spawn_app(t).await;
-        let page = app
-            .get("baq.test", "/ekonomika/astanada-jana-zauyt-ashyldy")
-            .await;
+        let page = app.get("baq.test", "/ekonomika/astanada-jana-zauyt-ashyldy").await;
         assert_eq!(page.status, 200, "{}", page.body);
         let html = page.text();
         assert!(html.contains(r#"<link rel="alternate" hreflang="ru-KZ" href="http://rus.baq.test/ekonomika/v-astane-otkrylsya-novyy-zavod">"#), "{html}");
         assert!(html.contains(r#"<link rel="alternate" hreflang="x-default" href="http://baq.test/ekonomika/astanada-jana-zauyt-ashyldy">"#));
-        assert!(html.contains(
-            r#"<link rel="canonical" href="http://baq.test/ekonomika/astanada-jana-zauyt-ashyldy">"#
-        ));
+        assert!(
+            html.contains(r#"<link rel="canonical" href="http://baq.test/ekonomika/astanada-jana-zauyt-ashyldy">"#)
+        );
         assert!(html.contains(r#"<a href="http://rus.baq.test/ekonomika/v-astane-otkrylsya-novyy-zavod?lang=ru" hreflang="ru-KZ" lang="ru-KZ">Русский</a>"#), "{html}");
-        assert!(
-            !html.contains("info@baq.kz"),
-            "HD-6: no plain e-mail address in the page"
-        );
-        let moved = app
-            .get("baq.test", "/wrong-section/astanada-jana-zauyt-ashyldy")
-            .await;
-        assert_eq!(
-            (moved.status, moved.header("location")),
-            (301, Some("/ekonomika/astanada-jana-zauyt-ashyldy"))
-        );
+        assert!(!html.contains("info@baq.kz"), "HD-6: no plain e-mail address in the page");
+        let moved = app.get("baq.test", "/wrong-section/astanada-jana-zauyt-ashyldy").await;
+        assert_eq!((moved.status, moved.header("location")), (301, Some("/ekonomika/astanada-jana-zauyt-ashyldy")));
         let section = app.get("rus.baq.test", "/ekonomika/").await;
-        assert!(
-            section.body.contains("В Астане открылся новый завод"),
-            "{}",
-            section.text()
-        );
+        assert!(section.body.contains("В Астане открылся новый завод"), "{}", section.text());
     }
 );
 
@@ -128,11 +92,7 @@ storage_test!(
             ItemKind::Section,
             None,
             None,
-            &[
-                ("kk", "Басшылық", ""),
-                ("ru", "Руководство", ""),
-                ("en", "Leadership", ""),
-            ],
+            &[("kk", "Басшылық", ""), ("ru", "Руководство", ""), ("en", "Leadership", "")],
             now,
         )
         .await;
@@ -144,11 +104,7 @@ storage_test!(
         assert_eq!(en.status, 200);
         assert!(en.body.contains("<h1>Leadership</h1>"));
         let ru = app.get("gov.test", "/ru/").await;
-        assert!(
-            ru.text().contains(r#"href="/ru/rukovodstvo/""#),
-            "{}",
-            ru.text()
-        );
+        assert!(ru.text().contains(r#"href="/ru/rukovodstvo/""#), "{}", ru.text());
     }
 );
 
@@ -165,20 +121,12 @@ storage_test!(
         assert!(res.body.contains(&request_id));
         assert!(res.header("server").is_none() && res.header("x-powered-by").is_none());
         let csp = res.header("content-security-policy").expect("csp");
-        let nonce = csp
-            .split("'nonce-")
-            .nth(1)
-            .and_then(|s| s.split('\'').next())
-            .expect("nonce");
+        let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("nonce");
         assert!(res.body.contains(&format!("<style nonce=\"{nonce}\">")));
         assert!(!csp.contains("unsafe-inline"));
         assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
         let other = app.get("rus.baq.test", "/").await;
-        assert_ne!(
-            other.header("content-security-policy"),
-            Some(csp),
-            "a fresh nonce per request"
-        );
+        assert_ne!(other.header("content-security-policy"), Some(csp), "a fresh nonce per request");
     }
 );
 
@@ -187,15 +135,8 @@ storage_test!(
     async fn mg4_old_paths_in_the_redirects_table_answer_301(t: TestDb) {
         news_languages(&t.db).await;
         let now = baspa_domain::time::now();
-        let article = published(
-            &t.db,
-            ItemKind::Article,
-            None,
-            None,
-            &[("ru", "Старая новость", "<p>Текст</p>")],
-            now,
-        )
-        .await;
+        let article =
+            published(&t.db, ItemKind::Article, None, None, &[("ru", "Старая новость", "<p>Текст</p>")], now).await;
         let actor = Actor::system("test");
         baspa_actions::add_redirect(
             &Ctx::new(&t.db, &actor),
@@ -207,16 +148,8 @@ storage_test!(
         .await
         .expect("redirect");
         let app = spawn_app(t).await;
-        let res = app
-            .get(
-                "rus.baq.test",
-                "/2019/05/14/staraya-novost-na-starom-sayte/",
-            )
-            .await;
-        assert_eq!(
-            (res.status, res.header("location")),
-            (301, Some("http://rus.baq.test/staraya-novost"))
-        );
+        let res = app.get("rus.baq.test", "/2019/05/14/staraya-novost-na-starom-sayte/").await;
+        assert_eq!((res.status, res.header("location")), (301, Some("http://rus.baq.test/staraya-novost")));
         let drafts_hidden = app.get("rus.baq.test", "/nothing-here").await;
         assert_eq!(drafts_hidden.status, 404);
     }
@@ -228,31 +161,21 @@ storage_test!(
     async fn ml3_first_visit_redirect_matrix_in_prefix_mode(t: TestDb) {
         gov_languages(&t.db).await;
         let app = spawn_app(t).await;
-        let chrome_ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+        let chrome_ua =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
         let cases: &[(&[(&str, &str)], u16, Option<&str>)] = &[
             (&[("accept-language", "kk-KZ")], 302, Some("/kk/")),
             (&[("accept-language", "ru")], 302, Some("/ru/")),
-            (
-                &[("accept-language", "en;q=0.9,ru;q=0.8")],
-                302,
-                Some("/en/"),
-            ),
+            (&[("accept-language", "en;q=0.9,ru;q=0.8")], 302, Some("/en/")),
             (&[("accept-language", "*")], 302, Some("/kk/")),
             (&[("accept-language", "garbage;;q=x")], 302, Some("/kk/")),
             (&[("accept-language", "")], 302, Some("/kk/")),
             (&[], 302, Some("/kk/")),
-            (
-                &[("accept-language", "ru"), ("cookie", "baspa_lang=en")],
-                302,
-                Some("/en/"),
-            ),
+            (&[("accept-language", "ru"), ("cookie", "baspa_lang=en")], 302, Some("/en/")),
             (
                 &[
                     ("accept-language", "ru"),
-                    (
-                        "user-agent",
-                        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-                    ),
+                    ("user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"),
                 ],
                 200,
                 None,
@@ -260,10 +183,7 @@ storage_test!(
             (
                 &[
                     ("accept-language", "ru"),
-                    (
-                        "user-agent",
-                        "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
-                    ),
+                    ("user-agent", "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)"),
                 ],
                 200,
                 None,
@@ -274,65 +194,29 @@ storage_test!(
             all.retain(|(n, _)| !headers.iter().any(|(h, _)| h == n));
             all.extend(headers.iter().copied());
             let res = app.get_with("gov.test", "/", &all).await;
-            assert_eq!(
-                (res.status, res.header("location")),
-                (*status, *location),
-                "{headers:?}"
-            );
-            assert_eq!(
-                res.header("vary"),
-                Some("Accept-Language, Cookie"),
-                "{headers:?}"
-            );
+            assert_eq!((res.status, res.header("location")), (*status, *location), "{headers:?}");
+            assert_eq!(res.header("vary"), Some("Accept-Language, Cookie"), "{headers:?}");
             if *status == 302 {
                 assert_eq!(res.header("cache-control"), Some("private, no-store"));
             }
         }
-        let deep = app
-            .get_with(
-                "gov.test",
-                "/en/",
-                &[("accept-language", "ru"), ("user-agent", chrome_ua)],
-            )
-            .await;
+        let deep = app.get_with("gov.test", "/en/", &[("accept-language", "ru"), ("user-agent", chrome_ua)]).await;
         assert_eq!(deep.status, 200, "deep links are served as requested");
-        assert!(
-            deep.header("vary").is_none(),
-            "pages that cannot redirect stay plainly cacheable"
-        );
+        assert!(deep.header("vary").is_none(), "pages that cannot redirect stay plainly cacheable");
     }
 );
 
 storage_test!(
     /// ML-3, host mode: only the main domain's home redirects; the Russian host is an explicit
     /// choice; following a switcher link sets the remembered-choice cookie for both hosts.
-    async fn ml3_host_mode_redirects_only_from_the_main_home_and_the_switcher_sets_the_cookie(
-        t: TestDb,
-    ) {
+    async fn ml3_host_mode_redirects_only_from_the_main_home_and_the_switcher_sets_the_cookie(t: TestDb) {
         news_languages(&t.db).await;
         let app = spawn_app(t).await;
-        let res = app
-            .get_with(
-                "baq.test:8080",
-                "/",
-                &[("accept-language", "ru-RU,ru;q=0.9")],
-            )
-            .await;
-        assert_eq!(
-            (res.status, res.header("location")),
-            (302, Some("http://rus.baq.test:8080/"))
-        );
-        let stays = app
-            .get_with(
-                "baq.test",
-                "/",
-                &[("accept-language", "ru"), ("cookie", "baspa_lang=kk")],
-            )
-            .await;
+        let res = app.get_with("baq.test:8080", "/", &[("accept-language", "ru-RU,ru;q=0.9")]).await;
+        assert_eq!((res.status, res.header("location")), (302, Some("http://rus.baq.test:8080/")));
+        let stays = app.get_with("baq.test", "/", &[("accept-language", "ru"), ("cookie", "baspa_lang=kk")]).await;
         assert_eq!(stays.status, 200, "the remembered choice wins");
-        let explicit = app
-            .get_with("rus.baq.test", "/", &[("accept-language", "kk")])
-            .await;
+        let explicit = app.get_with("rus.baq.test", "/", &[("accept-language", "kk")]).await;
         assert_eq!(explicit.status, 200, "the Russian host is itself a choice");
         let switched = app.get("rus.baq.test", "/?lang=ru").await;
         let cookie = switched.header("set-cookie").expect("cookie");
@@ -345,9 +229,111 @@ storage_test!(
         );
         assert_eq!(switched.header("cache-control"), Some("private, no-store"));
         let plain = app.get("rus.baq.test", "/").await;
+        assert!(plain.header("set-cookie").is_none(), "ordinary pages set no cookie and stay cacheable");
+    }
+);
+
+storage_test!(
+    /// ML-4: on an article without a Russian version the switcher leads to the same section in
+    /// Russian, and that page says the item is not available there.
+    async fn ml4_switcher_on_an_untranslated_article_lands_on_its_section_with_a_notice(t: TestDb) {
+        news_languages(&t.db).await;
+        let now = baspa_domain::time::now();
+        let culture =
+            published(&t.db, ItemKind::Section, None, None, &[("kk", "Мәдениет", ""), ("ru", "Культура", "")], now)
+                .await;
+        published(
+            &t.db,
+            ItemKind::Article,
+            Some(culture.item_id),
+            None,
+            &[("kk", "Театр маусымы ашылды", "<p>Мәтін</p>")],
+            now,
+        )
+        .await;
+        let app = spawn_app(t).await;
+        let page = app.get("baq.test", "/madeniet/teatr-mausymy-ashyldy").await;
+        let html = page.text();
         assert!(
-            plain.header("set-cookie").is_none(),
-            "ordinary pages set no cookie and stay cacheable"
+            html.contains(r#"<a href="http://rus.baq.test/kultura/?lang=ru&untranslated=1" hreflang="ru-KZ""#),
+            "{html}"
         );
+        assert!(!html.contains(r#"hreflang="ru-KZ" href="#), "no alternate for a translation that does not exist");
+        let landed = app.get("rus.baq.test", "/kultura/?lang=ru&untranslated=1").await;
+        assert_eq!(landed.status, 200);
+        assert!(landed.body.contains("Этого материала нет на выбранном языке"));
+    }
+);
+
+storage_test!(
+    /// WS-3/ML-5: the sitemap lists each page with the same alternates as its `<head>`; robots
+    /// points to it; the RSS feed is well-formed XML in the visitor's language; a trashed article
+    /// answers 410.
+    async fn ws3_sitemap_alternates_match_the_head_and_feeds_are_valid_xml(t: TestDb) {
+        news_languages(&t.db).await;
+        let now = baspa_domain::time::now();
+        let sport =
+            published(&t.db, ItemKind::Section, None, None, &[("kk", "Спорт", ""), ("ru", "Спорт", "")], now).await;
+        let article = published(
+            &t.db,
+            ItemKind::Article,
+            Some(sport.item_id),
+            None,
+            &[("kk", "Боксшылар жеңді", "<p>Мәтін</p>"), ("ru", "Боксёры победили & вернулись", "<p>Текст</p>")],
+            now,
+        )
+        .await;
+        let db = t.db.clone();
+        let app = spawn_app(t).await;
+        let page = app.get("rus.baq.test", "/sport/boksyory-pobedili-vernulis").await;
+        assert_eq!(page.status, 200);
+        let head_alternates: Vec<String> = page
+            .text()
+            .lines()
+            .filter(|l| l.starts_with("<link rel=\"alternate\"") && !l.contains("x-default"))
+            .map(|l| l.to_owned())
+            .collect();
+        assert_eq!(head_alternates.len(), 2);
+        let sitemap = app.get("rus.baq.test", "/sitemap.xml").await;
+        assert_eq!(sitemap.header("content-type"), Some("application/xml; charset=utf-8"));
+        let doc = roxmltree::Document::parse(&sitemap.body).expect("sitemap is XML");
+        let url = doc
+            .descendants()
+            .find(|n| n.has_tag_name("loc") && n.text() == Some("http://rus.baq.test/sport/boksyory-pobedili-vernulis"))
+            .and_then(|loc| loc.parent())
+            .expect("article in the sitemap");
+        let mut sitemap_alternates: Vec<String> = url
+            .children()
+            .filter(|n| n.has_tag_name("link"))
+            .map(|n| {
+                format!(
+                    "<link rel=\"alternate\" hreflang=\"{}\" href=\"{}\">",
+                    n.attribute("hreflang").unwrap_or_default(),
+                    n.attribute("href").unwrap_or_default()
+                )
+            })
+            .collect();
+        let mut head_sorted = head_alternates.clone();
+        head_sorted.sort();
+        sitemap_alternates.sort();
+        assert_eq!(sitemap_alternates, head_sorted);
+        assert!(
+            doc.descendants()
+                .filter(|n| n.has_tag_name("loc"))
+                .all(|n| n.text().is_some_and(|t| t.starts_with("http://rus.baq.test/"))),
+            "the Russian host's sitemap lists Russian pages; Kazakh ones appear only as alternates"
+        );
+        let robots = app.get("rus.baq.test", "/robots.txt").await;
+        assert!(robots.body.contains("Sitemap: http://rus.baq.test/sitemap.xml"), "{}", robots.body);
+        let feed = app.get("rus.baq.test", "/feed.xml").await;
+        let rss = roxmltree::Document::parse(&feed.body).expect("RSS is XML");
+        let titles: Vec<&str> =
+            rss.descendants().filter(|n| n.has_tag_name("title")).filter_map(|n| n.text()).collect();
+        assert!(titles.contains(&"Боксёры победили & вернулись"), "{titles:?}");
+        let actor = baspa_actions::Actor::system("test");
+        baspa_actions::trash_item(&baspa_actions::Ctx::new(&db, &actor), article.item_id).await.expect("trash");
+        let gone = app.get("rus.baq.test", "/sport/boksyory-pobedili-vernulis").await;
+        assert_eq!(gone.status, 410);
+        assert!(gone.body.contains("Материал удалён"));
     }
 );

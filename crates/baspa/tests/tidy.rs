@@ -6,20 +6,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("root")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("root")
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
         let path = entry.path();
         if path.is_dir() {
-            if path
-                .file_name()
-                .is_some_and(|n| n == "target" || n == ".git")
-            {
+            if path.file_name().is_some_and(|n| n == "target" || n == ".git") {
                 continue;
             }
             rust_files(&path, out);
@@ -37,30 +31,9 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("baspa-db", &["baspa-domain"][..]),
         ("baspa-render", &["baspa-domain"][..]),
         ("baspa-actions", &["baspa-domain", "baspa-db"][..]),
-        (
-            "baspa-site",
-            &["baspa-domain", "baspa-db", "baspa-render"][..],
-        ),
-        (
-            "baspa-testkit",
-            &[
-                "baspa-domain",
-                "baspa-db",
-                "baspa-actions",
-                "baspa-render",
-                "baspa-site",
-            ][..],
-        ),
-        (
-            "baspa",
-            &[
-                "baspa-domain",
-                "baspa-db",
-                "baspa-actions",
-                "baspa-render",
-                "baspa-site",
-            ][..],
-        ),
+        ("baspa-site", &["baspa-domain", "baspa-db", "baspa-render"][..]),
+        ("baspa-testkit", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
+        ("baspa", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
     ])
 }
 
@@ -68,39 +41,20 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
 fn dependencies_point_downward_only() {
     let root = workspace_root();
     let rules = allowed();
-    for dir in std::fs::read_dir(root.join("crates"))
-        .expect("crates")
-        .flatten()
-    {
+    for dir in std::fs::read_dir(root.join("crates")).expect("crates").flatten() {
         let name = dir.file_name().to_string_lossy().to_string();
         let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).expect("manifest");
         let parsed: toml::Table = manifest.parse().expect("toml");
         let allowed = rules.get(name.as_str()).unwrap_or_else(|| {
-            panic!(
-                "crate {name} is not in the layer table: add it to ARCHITECTURE.md and this test"
-            )
+            panic!("crate {name} is not in the layer table: add it to ARCHITECTURE.md and this test")
         });
-        let deps = parsed
-            .get("dependencies")
-            .and_then(|d| d.as_table())
-            .cloned()
-            .unwrap_or_default();
+        let deps = parsed.get("dependencies").and_then(|d| d.as_table()).cloned().unwrap_or_default();
         for dep in deps.keys().filter(|d| d.starts_with("baspa")) {
-            assert!(
-                allowed.contains(&dep.as_str()),
-                "{name} must not depend on {dep} (layer rule)"
-            );
+            assert!(allowed.contains(&dep.as_str()), "{name} must not depend on {dep} (layer rule)");
         }
         if name != "baspa" {
-            let dev = parsed
-                .get("dev-dependencies")
-                .and_then(|d| d.as_table())
-                .cloned()
-                .unwrap_or_default();
-            assert!(
-                !dev.contains_key("baspa"),
-                "{name} must not reach up to the binary crate"
-            );
+            let dev = parsed.get("dev-dependencies").and_then(|d| d.as_table()).cloned().unwrap_or_default();
+            assert!(!dev.contains_key("baspa"), "{name} must not reach up to the binary crate");
         }
     }
 }
@@ -114,16 +68,8 @@ fn no_test_is_ignored_and_every_file_says_what_it_is() {
     let ignore_attr = ["#[", "ignore]"].concat();
     for f in files {
         let text = std::fs::read_to_string(&f).expect("read");
-        assert!(
-            !text.contains(&ignore_attr),
-            "{} ignores a test",
-            f.display()
-        );
+        assert!(!text.contains(&ignore_attr), "{} ignores a test", f.display());
         let first = text.lines().next().unwrap_or_default();
-        assert!(
-            first.starts_with("//!"),
-            "{} must start with a //! line",
-            f.display()
-        );
+        assert!(first.starts_with("//!"), "{} must start with a //! line", f.display());
     }
 }

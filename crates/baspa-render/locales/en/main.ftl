@@ -21,3 +21,6 @@ error-text = We could not complete the request. Please try again later.
 request-id = Request id
 skip-to-content = Skip to content
 tag = Tag
+not-translated = This item is not available in the chosen language, so the nearest page is shown.
+gone-title = Removed
+gone-text = This item has been removed from the site.
