@@ -39,6 +39,12 @@ pub struct Chrome {
     pub nonce: String,
     /// A message shown above the content, e.g. "not available in this language".
     pub notice: Option<String>,
+    /// Open Graph type: `website` or `article` (ML-6).
+    pub og_type: String,
+    /// Absolute URL of the sharing image, if any.
+    pub og_image: Option<String>,
+    /// JSON-LD objects for `<head>` (`NewsArticle`, `BreadcrumbList`, `Organization`).
+    pub json_ld: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -230,6 +230,9 @@ fn chrome(
         languages,
         nonce: visit.nonce.clone(),
         notice: visit.is_untranslated.then(|| translate(visit.code(), "not-translated", None)),
+        og_type: "website".into(),
+        og_image: None,
+        json_ld: Vec::new(),
     }
 }
 
@@ -265,11 +268,15 @@ async fn home(state: &SiteState, visit: &Visit, sections: &Sections) -> Result<R
         }
     }
     let title = translate(visit.code(), "site-name", None);
-    let view = HomeView {
+    let mut view = HomeView {
         chrome: chrome(state, visit, sections, &state.site_name, &title, &every_language_home(visit), &HashMap::new()),
         lead,
         sections: blocks,
     };
+    let home_url = visit.absolute(&visit.lang, "/");
+    view.chrome.json_ld.push(serde_json::json!({
+        "@context": "https://schema.org", "@type": "Organization", "name": state.site_name.as_ref(), "url": home_url,
+    }));
     Ok(html(state.renderer.render("home.html", &view)?))
 }
 
@@ -371,7 +378,7 @@ async fn entry_page(
         })
         .collect();
     let description = t.meta_description.clone().unwrap_or_else(|| t.excerpt.clone());
-    let view = EntryView {
+    let mut view = EntryView {
         chrome: chrome(
             state,
             visit,
@@ -392,6 +399,26 @@ async fn entry_page(
         tags,
         comments,
     };
+    // ML-6: sharing cards and structured data for news search.
+    view.chrome.og_type = "article".into();
+    view.chrome.og_image = view.image.as_ref().map(|i| visit.absolute(&visit.lang, &i.src));
+    let crumbs: Vec<serde_json::Value> = view
+        .breadcrumbs
+        .iter()
+        .enumerate()
+        .map(|(n, b)| serde_json::json!({"@type": "ListItem", "position": n + 1, "name": b.title, "item": visit.absolute(&visit.lang, &b.href[visit.lang.path_prefix().len()..])}))
+        .collect();
+    view.chrome.json_ld.push(serde_json::json!({
+        "@context": "https://schema.org", "@type": "NewsArticle", "headline": view.heading, "inLanguage": visit.lang.bcp47,
+        "datePublished": view.published_at, "dateModified": t.updated_at.to_rfc3339(), "mainEntityOfPage": view.chrome.canonical,
+        "image": view.chrome.og_image, "author": view.author.as_ref().map(|a| serde_json::json!({"@type": "Person", "name": a})),
+        "publisher": {"@type": "Organization", "name": state.site_name.as_ref()},
+    }));
+    if !crumbs.is_empty() {
+        view.chrome.json_ld.push(
+            serde_json::json!({"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": crumbs}),
+        );
+    }
     Ok(html(state.renderer.render("entry.html", &view)?))
 }
 
@@ -561,6 +588,9 @@ fn error_page(state: &SiteState, visit: Option<&Visit>, err: &SiteError, request
         languages: Vec::new(),
         nonce: visit.map(|v| v.nonce.clone()).unwrap_or_default(),
         notice: None,
+        og_type: "website".into(),
+        og_image: None,
+        json_ld: Vec::new(),
     };
     let view = ErrorView { chrome, status: status.as_u16(), request_id: request_id.to_owned() };
     let body = state

@@ -74,6 +74,17 @@ storage_test!(
         );
         assert!(html.contains(r#"<a href="http://rus.baq.test/ekonomika/v-astane-otkrylsya-novyy-zavod?lang=ru" hreflang="ru-KZ" lang="ru-KZ">Русский</a>"#), "{html}");
         assert!(!html.contains("info@baq.kz"), "HD-6: no plain e-mail address in the page");
+        // ML-6: Open Graph, Twitter card and JSON-LD on an article.
+        assert!(html.contains(r#"<meta property="og:type" content="article">"#));
+        assert!(html.contains(r#"<meta property="og:locale" content="kk_KZ">"#));
+        assert!(html.contains(r#"<meta name="twitter:title" content="Астанада жаңа зауыт ашылды">"#));
+        let ld_start = html.find(r#"<script type="application/ld+json" nonce=""#).expect("json-ld");
+        let ld = &html[ld_start..];
+        let json = &ld[ld.find('>').expect("tag end") + 1..ld.find("</script>").expect("script end")];
+        let value: serde_json::Value = serde_json::from_str(json).expect("valid JSON-LD");
+        assert_eq!(value["@type"], "NewsArticle");
+        assert_eq!(value["headline"], "Астанада жаңа зауыт ашылды");
+        assert_eq!(value["inLanguage"], "kk-KZ");
         let moved = app.get("baq.test", "/wrong-section/astanada-jana-zauyt-ashyldy").await;
         assert_eq!((moved.status, moved.header("location")), (301, Some("/ekonomika/astanada-jana-zauyt-ashyldy")));
         let section = app.get("rus.baq.test", "/ekonomika/").await;
