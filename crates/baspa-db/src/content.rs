@@ -311,40 +311,52 @@ pub async fn find_published(
 pub struct EntryFilter {
     pub section_ids: Option<Vec<i64>>,
     pub tag_id: Option<i64>,
+    pub author_id: Option<i64>,
+    /// Published at or after this time and before the second one.
+    pub published_between: Option<(Timestamp, Timestamp)>,
     pub limit: u64,
     pub offset: u64,
 }
 
-/// Published articles and documents in a language, newest first, with their items.
+/// Published articles and documents in a language, newest first, with their items. One query
+/// with a subquery on `items` (no id lists in parameters, which would hit the backends'
+/// parameter limits on large archives), then one query for the page's items.
 pub async fn published_entries(
     db: &impl ConnectionTrait,
     lang: &str,
     filter: &EntryFilter,
 ) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
+    use sea_orm::sea_query::Query;
     let mut item_cond =
         Condition::all().add(item::Column::Kind.is_in([ItemKind::Article.as_str(), ItemKind::Document.as_str()]));
     if let Some(sections) = &filter.section_ids {
         item_cond = item_cond.add(item::Column::SectionId.is_in(sections.iter().copied()));
     }
+    if let Some(author) = filter.author_id {
+        item_cond = item_cond.add(item::Column::AuthorId.eq(author));
+    }
     if let Some(tag) = filter.tag_id {
-        let tagged: Vec<i64> = item_tag::Entity::find()
-            .select_only()
-            .column(item_tag::Column::ItemId)
-            .filter(item_tag::Column::TagId.eq(tag))
-            .into_tuple()
-            .all(db)
-            .await?;
-        item_cond = item_cond.add(item::Column::Id.is_in(tagged));
+        item_cond = item_cond.add(
+            item::Column::Id.in_subquery(
+                Query::select()
+                    .column(item_tag::Column::ItemId)
+                    .from(item_tag::Entity)
+                    .and_where(item_tag::Column::TagId.eq(tag))
+                    .to_owned(),
+            ),
+        );
     }
-    let item_ids: Vec<i64> =
-        item::Entity::find().select_only().column(item::Column::Id).filter(item_cond).into_tuple().all(db).await?;
-    if item_ids.is_empty() {
-        return Ok(Vec::new());
+    let mut q =
+        translation::Entity::find()
+            .filter(translation::Column::Lang.eq(lang))
+            .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
+            .filter(translation::Column::ItemId.in_subquery(
+                Query::select().column(item::Column::Id).from(item::Entity).cond_where(item_cond).to_owned(),
+            ));
+    if let Some((from, to)) = filter.published_between {
+        q = q.filter(translation::Column::PublishedAt.gte(from)).filter(translation::Column::PublishedAt.lt(to));
     }
-    let rows = translation::Entity::find()
-        .filter(translation::Column::Lang.eq(lang))
-        .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
-        .filter(translation::Column::ItemId.is_in(item_ids))
+    let rows = q
         .order_by_desc(translation::Column::PublishedAt)
         .order_by_desc(translation::Column::Id)
         .limit(filter.limit.max(1))

@@ -46,6 +46,31 @@ const EN_MONTHS: [&str; 12] = [
     "December",
 ];
 
+const RU_MONTHS_NOMINATIVE: [&str; 12] = [
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+];
+
+/// A month as a heading: kk «2026 ж. қараша», ru «ноябрь 2026 г.», en «November 2026».
+pub fn format_month(year: i32, month: u32, lang: &str) -> String {
+    let m = (month.clamp(1, 12) - 1) as usize;
+    match lang.split('-').next().unwrap_or_default() {
+        "kk" => format!("{year} ж. {}", KK_MONTHS[m]),
+        "ru" => format!("{} {year} г.", RU_MONTHS_NOMINATIVE[m]),
+        _ => format!("{} {year}", EN_MONTHS[m]),
+    }
+}
+
 const KZ_OFFSET_SECONDS: i32 = 5 * 3600;
 
 /// Formats an RFC 3339 time for display; input that does not parse is returned unchanged.
@@ -76,5 +101,8 @@ mod tests {
         assert_eq!(format_date("2026-11-23T09:35:00+00:00", "ru"), "23 ноября 2026 г., 14:35");
         assert_eq!(format_date("2026-12-31T20:00:00+00:00", "en"), "1 January 2027, 01:00");
         assert_eq!(format_date("not a date", "kk"), "not a date");
+        assert_eq!(format_month(2026, 11, "kk"), "2026 ж. қараша");
+        assert_eq!(format_month(2026, 11, "ru"), "ноябрь 2026 г.");
+        assert_eq!(format_month(2026, 11, "en"), "November 2026");
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use minijinja::{AutoEscape, Environment};
 
-pub use dates::format_date;
+pub use dates::{format_date, format_month};
 pub use email::obfuscate_emails;
 pub use i18n::translate;
 

@@ -97,6 +97,9 @@ pub struct SectionView {
     pub breadcrumbs: Vec<Link>,
     pub children: Vec<Link>,
     pub cards: Vec<Card>,
+    /// Links to the newer and older pages of a long listing.
+    pub newer: Option<String>,
+    pub older: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,6 +111,7 @@ pub struct EntryView {
     pub body_html: String,
     pub published_at: String,
     pub author: Option<String>,
+    pub author_href: Option<String>,
     pub breadcrumbs: Vec<Link>,
     pub image: Option<Image>,
     pub image_caption: Option<String>,

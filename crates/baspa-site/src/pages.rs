@@ -32,6 +32,8 @@ pub(crate) struct Visit {
     pub(crate) nonce: String,
     /// The visitor followed the switcher to a language the item lacks (ML-4).
     pub(crate) is_untranslated: bool,
+    /// `?page=N` of a listing, from 1.
+    pub(crate) page: u64,
 }
 
 impl Visit {
@@ -304,10 +306,122 @@ async fn versions_of(
     Ok(out)
 }
 
+const PAGE_SIZE: u64 = 20;
+
+/// Author pages are addressed by a slug of the name, not the account id, so the site does not
+/// let anyone enumerate staff accounts (HD-7).
+fn author_slug(display_name: &str, lang: &str) -> Option<String> {
+    baspa_domain::Slug::from_title(display_name, lang).ok().map(String::from)
+}
+
+async fn author_page(state: &SiteState, visit: &Visit, sections: &Sections, slug: &str) -> Result<Response, SiteError> {
+    let users = users::list(&state.db).await?;
+    let user = users
+        .into_iter()
+        .find(|u| u.is_active && author_slug(&u.display_name, visit.code()).as_deref() == Some(slug))
+        .ok_or(SiteError::NotFound)?;
+    let filter = EntryFilter {
+        author_id: Some(user.id),
+        limit: PAGE_SIZE + 1,
+        offset: (visit.page - 1) * PAGE_SIZE,
+        ..Default::default()
+    };
+    let mut rows = store::published_entries(&state.db, visit.code(), &filter).await?;
+    if rows.is_empty() && visit.page == 1 {
+        // Accounts that never published stay invisible, like drafts.
+        return Err(SiteError::NotFound);
+    }
+    let (newer, older) = pager(visit, &mut rows);
+    let versions: HashMap<String, String> = visit
+        .languages
+        .iter()
+        .filter_map(|l| {
+            author_slug(&user.display_name, l.code.as_str()).map(|s| (l.code.to_string(), format!("/author/{s}")))
+        })
+        .collect();
+    let view = SectionView {
+        chrome: chrome(state, visit, sections, &user.display_name, "", &versions, &HashMap::new()),
+        heading: user.display_name.clone(),
+        description: String::new(),
+        body_html: String::new(),
+        breadcrumbs: Vec::new(),
+        children: Vec::new(),
+        cards: cards(state, visit, sections, rows).await?,
+        newer,
+        older,
+    };
+    Ok(html(state.renderer.render("section.html", &view)?))
+}
+
+/// `/archive/2026/11/`: a month of publications in Kazakhstan time.
+async fn archive_page(
+    state: &SiteState,
+    visit: &Visit,
+    sections: &Sections,
+    year: &str,
+    month: &str,
+) -> Result<Response, SiteError> {
+    use chrono::{Datelike, NaiveDate, TimeZone};
+    let (Ok(y), Ok(m)) = (year.parse::<i32>(), month.parse::<u32>()) else { return Err(SiteError::NotFound) };
+    let first = NaiveDate::from_ymd_opt(y, m, 1).ok_or(SiteError::NotFound)?;
+    let next =
+        if first.month() == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) }
+            .ok_or(SiteError::NotFound)?;
+    let kz = chrono::FixedOffset::east_opt(5 * 3600).ok_or(SiteError::NotFound)?;
+    let to_utc = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0).and_then(|t| kz.from_local_datetime(&t).single()).map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let (Some(from), Some(to)) = (to_utc(first), to_utc(next)) else { return Err(SiteError::NotFound) };
+    let filter = EntryFilter {
+        published_between: Some((from, to)),
+        limit: PAGE_SIZE + 1,
+        offset: (visit.page - 1) * PAGE_SIZE,
+        ..Default::default()
+    };
+    let mut rows = store::published_entries(&state.db, visit.code(), &filter).await?;
+    let (newer, older) = pager(visit, &mut rows);
+    let path = format!("/archive/{y:04}/{m:02}/");
+    let versions: HashMap<String, String> =
+        visit.languages.iter().map(|l| (l.code.to_string(), path.clone())).collect();
+    let month_name = baspa_render::format_date(&from.with_timezone(&kz).to_rfc3339(), visit.code());
+    let heading =
+        format!("{}: {}", translate(visit.code(), "archive", None), month_name.split(',').next().unwrap_or_default());
+    let view = SectionView {
+        chrome: chrome(state, visit, sections, &heading, "", &versions, &HashMap::new()),
+        heading,
+        description: String::new(),
+        body_html: String::new(),
+        breadcrumbs: Vec::new(),
+        children: Vec::new(),
+        cards: cards(state, visit, sections, rows).await?,
+        newer,
+        older,
+    };
+    Ok(html(state.renderer.render("section.html", &view)?))
+}
+
+/// Trims the extra row fetched to detect an older page and returns (newer, older) links.
+fn pager<T>(visit: &Visit, rows: &mut Vec<T>) -> (Option<String>, Option<String>) {
+    let has_older = rows.len() as u64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let newer = match visit.page {
+        1 => None,
+        2 => Some("?".to_owned()),
+        n => Some(format!("?page={}", n - 1)),
+    };
+    (newer, has_older.then(|| format!("?page={}", visit.page + 1)))
+}
+
 async fn section_page(state: &SiteState, visit: &Visit, sections: &Sections, id: i64) -> Result<Response, SiteError> {
     let t = sections.titles.get(&id).ok_or(SiteError::NotFound)?;
-    let filter = EntryFilter { section_ids: Some(sections.descendants_and_self(id)), limit: 30, ..Default::default() };
-    let rows = store::published_entries(&state.db, visit.code(), &filter).await?;
+    let filter = EntryFilter {
+        section_ids: Some(sections.descendants_and_self(id)),
+        limit: PAGE_SIZE + 1,
+        offset: (visit.page - 1) * PAGE_SIZE,
+        ..Default::default()
+    };
+    let mut rows = store::published_entries(&state.db, visit.code(), &filter).await?;
+    let (newer, older) = pager(visit, &mut rows);
     let item = store::get_item(&state.db, ItemId(id)).await?;
     let versions = versions_of(state, visit, &item, |secs, _| secs.path_of(id)).await?;
     let description = t.meta_description.clone().unwrap_or_else(|| t.excerpt.clone());
@@ -327,6 +441,8 @@ async fn section_page(state: &SiteState, visit: &Visit, sections: &Sections, id:
         breadcrumbs: sections.breadcrumbs(id, visit).into_iter().rev().skip(1).rev().collect(),
         children: sections.children(Some(id), visit),
         cards: cards(state, visit, sections, rows).await?,
+        newer,
+        older,
     };
     Ok(html(state.renderer.render("section.html", &view)?))
 }
@@ -359,6 +475,8 @@ async fn entry_page(
         Some(a) => users::get(&state.db, UserId(a)).await.ok().map(|u| u.display_name),
         None => None,
     };
+    let author_href =
+        author.as_deref().and_then(|name| author_slug(name, visit.code())).map(|s| visit.href(&format!("/author/{s}")));
     let tag_ids = store::tag_ids_of(&state.db, ItemId(item.id)).await?;
     let tags = store::translations_of_items(&state.db, &tag_ids, true)
         .await?
@@ -393,6 +511,7 @@ async fn entry_page(
         body_html: obfuscate_emails(&t.body),
         published_at: t.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
         author,
+        author_href,
         breadcrumbs: item.section_id.map(|s| sections.breadcrumbs(s, visit)).unwrap_or_default(),
         image,
         image_caption: t.fields.get("image_caption").and_then(Value::as_str).map(str::to_owned),
@@ -446,6 +565,7 @@ async fn simple_page(
         body_html: obfuscate_emails(&t.body),
         published_at: String::new(),
         author: None,
+        author_href: None,
         breadcrumbs: Vec::new(),
         image: None,
         image_caption: None,
@@ -473,6 +593,8 @@ async fn tag_page(
         breadcrumbs: Vec::new(),
         children: Vec::new(),
         cards: cards(state, visit, sections, rows).await?,
+        newer: None,
+        older: None,
     };
     Ok(html(state.renderer.render("section.html", &view)?))
 }
@@ -483,6 +605,11 @@ async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &
     let lang = visit.code();
     if segments.is_empty() {
         return home(state, visit, &sections).await;
+    }
+    match segments.as_slice() {
+        ["author", slug] => return author_page(state, visit, &sections, slug).await,
+        ["archive", year, month] => return archive_page(state, visit, &sections, year, month).await,
+        _ => {}
     }
     match path {
         "/robots.txt" => return Ok(crate::feeds::robots(visit)),
@@ -651,7 +778,13 @@ pub async fn any_page(
         .filter(|c| *c == lang.code.as_str());
     let cookie_domain = routing::cookie_domain(&languages);
     let is_untranslated = uri.query().is_some_and(|q| q.split('&').any(|kv| kv == "untranslated=1"));
-    let visit = Visit { host, lang, languages, nonce: nonce.0, is_untranslated };
+    let page = uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("page=")))
+        .and_then(|p| p.parse::<u64>().ok())
+        .filter(|p| (1..=10_000).contains(p))
+        .unwrap_or(1);
+    let visit = Visit { host, lang, languages, nonce: nonce.0, is_untranslated, page };
     let mut res = match dispatch(&state, &visit, &inner_path, &path).await {
         Ok(res) => res,
         Err(err) => error_page(&state, Some(&visit), &err, &request_id.0),

@@ -348,3 +348,65 @@ storage_test!(
         assert!(gone.body.contains("Материал удалён"));
     }
 );
+
+storage_test!(
+    /// Listings: sections paginate by 20 with newer/older links; author pages are addressed by
+    /// a name slug (no account ids, HD-7) and list the author's work; monthly archives.
+    async fn sections_paginate_and_author_and_archive_pages_list_entries(t: TestDb) {
+        news_languages(&t.db).await;
+        let system = baspa_actions::Actor::system("test");
+        let now = baspa_domain::time::now();
+        let ctx = baspa_actions::Ctx::at(&t.db, &system, now);
+        let author = baspa_actions::create_user(
+            &ctx,
+            "dana@baq.test",
+            "Дана Әлиева",
+            baspa_domain::Role::Author,
+            "a-long-enough-password",
+        )
+        .await
+        .expect("author");
+        let regions = published(&t.db, ItemKind::Section, None, None, &[("kk", "Аймақтар", "")], now).await;
+        for n in 0..25 {
+            let at = now - chrono::Duration::minutes(n);
+            let mut input = baspa_actions::NewItemInput::new(
+                ItemKind::Article,
+                vec![baspa_actions::TranslationInput::new(
+                    LangCode::parse("kk").expect("kk"),
+                    &format!("Аймақ жаңалығы {n}"),
+                    "",
+                )],
+            );
+            input.section = Some(regions.item_id);
+            input.author = Some(author);
+            let created = baspa_actions::create_item(&ctx, input).await.expect("create");
+            baspa_actions::publish_translation(
+                &baspa_actions::Ctx::at(&t.db, &system, at),
+                created.translation("kk").expect("kk"),
+                None,
+            )
+            .await
+            .expect("publish");
+        }
+        let app = spawn_app(t).await;
+        let first = app.get("baq.test", "/aimaqtar/").await;
+        assert_eq!(first.body.matches("<li class=\"card\">").count(), 20);
+        assert!(first.body.contains("Аймақ жаңалығы 0<") && !first.body.contains("Аймақ жаңалығы 20<"));
+        assert!(first.text().contains(r#"<a href="?page=2" rel="next">"#), "{}", first.text());
+        let second = app.get("baq.test", "/aimaqtar/?page=2").await;
+        assert_eq!(second.body.matches("<li class=\"card\">").count(), 5);
+        assert!(second.body.contains("Аймақ жаңалығы 24<") && second.text().contains(r#"rel="prev""#));
+        let entry = app.get("baq.test", "/aimaqtar/aimaq-janalygy-3").await;
+        assert!(entry.text().contains(r#"<a href="/author/dana-alieva">Дана Әлиева</a>"#), "{}", entry.text());
+        let author_page = app.get("baq.test", "/author/dana-alieva").await;
+        assert_eq!(author_page.status, 200);
+        assert!(author_page.body.contains("<h1>Дана Әлиева</h1>"));
+        assert_eq!(app.get("baq.test", "/author/1").await.status, 404, "no author pages by account id");
+        let kz_now = now.with_timezone(&chrono::FixedOffset::east_opt(5 * 3600).expect("offset"));
+        let archive = app.get("baq.test", &format!("/archive/{}/", kz_now.format("%Y/%m"))).await;
+        assert_eq!(archive.status, 200);
+        assert!(archive.body.contains("Мұрағат: "), "{}", archive.body);
+        assert!(archive.body.contains("Аймақ жаңалығы 1<"));
+        assert_eq!(app.get("baq.test", "/archive/2026/13/").await.status, 404);
+    }
+);

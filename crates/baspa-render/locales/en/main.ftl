@@ -24,3 +24,7 @@ tag = Tag
 not-translated = This item is not available in the chosen language, so the nearest page is shown.
 gone-title = Removed
 gone-text = This item has been removed from the site.
+pages = Pages
+newer = Newer
+older = Older
+archive = Archive
