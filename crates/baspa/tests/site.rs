@@ -7,6 +7,9 @@ use baspa_domain::{ItemKind, LangCode};
 use baspa_testkit::builders::{gov_languages, news_languages, published};
 use baspa_testkit::{spawn_app, storage_test};
 
+/// Request headers, expected status, expected `Location`.
+type RedirectCase<'a> = (&'a [(&'a str, &'a str)], u16, Option<&'a str>);
+
 storage_test!(
     /// ML-2 + acceptance: the ru host gets the Russian home page with Russian titles; the kk host
     /// and unknown hosts get Kazakh ones.
@@ -174,7 +177,7 @@ storage_test!(
         let app = spawn_app(t).await;
         let chrome_ua =
             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
-        let cases: &[(&[(&str, &str)], u16, Option<&str>)] = &[
+        let cases: &[RedirectCase] = &[
             (&[("accept-language", "kk-KZ")], 302, Some("/kk/")),
             (&[("accept-language", "ru")], 302, Some("/ru/")),
             (&[("accept-language", "en;q=0.9,ru;q=0.8")], 302, Some("/en/")),
