@@ -413,3 +413,93 @@ storage_test!(
         assert_eq!(app.get("baq.test", "/archive/2026/13/").await.status, 404);
     }
 );
+
+/// `hreflang` → `href` of a page's `<link rel="alternate">` tags.
+fn alternates(html: &str) -> std::collections::BTreeMap<String, String> {
+    html.lines()
+        .filter(|l| l.starts_with("<link rel=\"alternate\" hreflang=\""))
+        .filter_map(|l| {
+            let lang = l.split("hreflang=\"").nth(1)?.split('"').next()?;
+            let href = l.split("href=\"").nth(1)?.split('"').next()?;
+            Some((lang.to_owned(), href.to_owned()))
+        })
+        .collect()
+}
+
+storage_test!(
+    /// ML-5: on every page type, the alternates list every existing translation plus
+    /// x-default, and they are reciprocal: each alternate page lists the same set.
+    async fn ml5_hreflang_alternates_are_complete_and_reciprocal_on_every_page_type(t: TestDb) {
+        news_languages(&t.db).await;
+        let system = Actor::system("test");
+        let now = baspa_domain::time::now();
+        let ctx = Ctx::at(&t.db, &system, now);
+        let author = baspa_actions::create_user(
+            &ctx,
+            "erlan@baq.test",
+            "Ерлан Сейіт",
+            baspa_domain::Role::Author,
+            "a-long-enough-password",
+        )
+        .await
+        .expect("author");
+        let section =
+            published(&t.db, ItemKind::Section, None, None, &[("kk", "Қоғам", ""), ("ru", "Общество", "")], now).await;
+        let tag =
+            published(&t.db, ItemKind::Tag, None, None, &[("kk", "Экология", ""), ("ru", "Экология", "")], now).await;
+        published(
+            &t.db,
+            ItemKind::Page,
+            None,
+            None,
+            &[("kk", "Біз туралы", "<p>Мәтін</p>"), ("ru", "О нас", "<p>Текст</p>")],
+            now,
+        )
+        .await;
+        let mut input = baspa_actions::NewItemInput::new(
+            ItemKind::Article,
+            vec![
+                baspa_actions::TranslationInput::new(
+                    LangCode::parse("kk").expect("kk"),
+                    "Көл тазартылды",
+                    "<p>Мәтін</p>",
+                ),
+                baspa_actions::TranslationInput::new(
+                    LangCode::parse("ru").expect("ru"),
+                    "Озеро очистили",
+                    "<p>Текст</p>",
+                ),
+            ],
+        );
+        input.section = Some(section.item_id);
+        input.author = Some(author);
+        input.tags = vec![tag.item_id];
+        let article = baspa_actions::create_item(&ctx, input).await.expect("article");
+        for (_, id) in &article.translations {
+            baspa_actions::publish_translation(&ctx, *id, None).await.expect("publish");
+        }
+        let app = spawn_app(t).await;
+        let kz = now.with_timezone(&chrono::FixedOffset::east_opt(5 * 3600).expect("offset"));
+        let archive = format!("/archive/{}/", kz.format("%Y/%m"));
+        for path in [
+            "/",
+            "/qogam/",
+            "/qogam/kol-tazartyldy",
+            "/biz-turaly",
+            "/tag/ekologia",
+            "/author/erlan-seiit",
+            archive.as_str(),
+        ] {
+            let page = app.get("baq.test", path).await;
+            assert_eq!(page.status, 200, "{path}");
+            let alts = alternates(&page.text());
+            assert_eq!(alts.keys().map(String::as_str).collect::<Vec<_>>(), ["kk-KZ", "ru-KZ", "x-default"], "{path}");
+            assert_eq!(alts["x-default"], alts["kk-KZ"], "{path}");
+            assert_eq!(alts["kk-KZ"], format!("http://baq.test{path}"), "{path} lists itself");
+            let ru = alts["ru-KZ"].strip_prefix("http://rus.baq.test").expect("ru host").to_owned();
+            let ru_page = app.get("rus.baq.test", &ru).await;
+            assert_eq!(ru_page.status, 200, "{ru}");
+            assert_eq!(alternates(&ru_page.text()), alts, "{path} and {ru} must list the same alternates");
+        }
+    }
+);
