@@ -42,7 +42,7 @@ trap 'exit 130' INT TERM
 exec {SLEEP_FD}<> <(:)
 nap() { read -r -t 0.001 -u "$SLEEP_FD" _ || true; }
 
-alive() { [[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"; }
+alive() { [[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 
 # Stops one server started here (TERM, then KILL after 10 s) and forgets its PID.
 stop_server() {
@@ -68,21 +68,40 @@ mem_kb() {
     echo "$total"
 }
 
-# curl's time_total for GET / in ms; prints "CODE MS".
+# curl's time_total for GET / in ms; prints "CODE MS". Used to save pages and for sanity checks.
 get_home() {
     local port=$1 host=$2 body=$3 out
     out=$(curl -s -o "$body" -w '%{http_code} %{time_total}' -H "Host: $host" "http://127.0.0.1:$port/") || out="000 0"
     awk -v c="${out%% *}" -v t="${out##* }" 'BEGIN { printf "%s %.2f\n", c, t * 1000 }'
 }
 
-# start_measured NAME PORT HOST BODY_FILE CMD...
-# Spawns CMD in the background and polls (about every 1 ms, no fork) until 127.0.0.1:PORT accepts a
-# connection, then GETs / with curl until it answers 200. Sets S_PID, S_LISTEN_US (spawn until the
-# port accepts), S_READY_US (spawn until the first 200 has been read completely; includes one curl
-# start, about 2-4 ms), S_FIRST_MS (curl's time_total of that first 200), S_STATUS (last code).
+# raw_get PORT HOST: one GET / over bash's /dev/tcp, no fork until the status line is in.
+# Returns 1 when the connection is refused. Sets G_T_OPEN (µs, connection accepted), G_T_STATUS
+# (µs, status line read; baspa renders the whole page before it sends the head) and G_STATUS.
+# The rest of the response is drained with cat, outside the timing.
+raw_get() {
+    local port=$1 host=$2 fd line=""
+    { exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+    G_T_OPEN=${EPOCHREALTIME/./}
+    printf 'GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: baspa-bench\r\nAccept: */*\r\nConnection: close\r\n\r\n' "$host" >&"$fd"
+    IFS= read -r -t 30 line <&"$fd" || true
+    G_T_STATUS=${EPOCHREALTIME/./}
+    G_STATUS=${line#* }
+    G_STATUS=${G_STATUS%% *}
+    [[ $line == HTTP/* ]] || G_STATUS=000
+    cat <&"$fd" >/dev/null 2>&1 || true
+    exec {fd}>&-
+    return 0
+}
+
+# start_measured NAME PORT HOST CMD...
+# Spawns CMD in the background and polls (about every 1 ms, no fork) with GET / until a 200
+# status line arrives. Sets S_PID, S_LISTEN_US (spawn until the port first accepted a connection),
+# S_READY_US (spawn until the status line of the first 200), S_FIRST_MS (that first successful
+# request: connection accepted until its status line), S_STATUS (last status seen).
 start_measured() {
-    local name=$1 port=$2 host=$3 body=$4 t0 t_listen="" t_ready="" fd n=0 deadline res
-    shift 4
+    local name=$1 port=$2 host=$3 t0 t_listen="" n=0 deadline
+    shift 3
     require_free_port "$port"
     t0=${EPOCHREALTIME/./}
     "$@" >>"$WORK/$name.stdout" 2>>"$WORK/$name.stderr" &
@@ -91,18 +110,10 @@ start_measured() {
     deadline=$((t0 + START_TIMEOUT_S * 1000000))
     S_STATUS=none
     while :; do
-        if [[ -z $t_listen ]] && { exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
-            exec {fd}>&-
-            t_listen=${EPOCHREALTIME/./}
-        fi
-        if [[ -n $t_listen ]]; then
-            res=$(get_home "$port" "$host" "$body")
-            S_STATUS=${res%% *}
-            if [[ $S_STATUS == 200 ]]; then
-                t_ready=${EPOCHREALTIME/./}
-                S_FIRST_MS=${res##* }
-                break
-            fi
+        if raw_get "$port" "$host"; then
+            [[ -n $t_listen ]] || t_listen=$G_T_OPEN
+            S_STATUS=$G_STATUS
+            [[ $S_STATUS == 200 ]] && break
         fi
         if ((++n % 50 == 0)) && ! alive "$S_PID"; then
             echo "error: $name exited during startup; its stderr:" >&2
@@ -117,18 +128,21 @@ start_measured() {
         nap
     done
     S_LISTEN_US=$((t_listen - t0))
-    S_READY_US=$((t_ready - t0))
+    S_READY_US=$((G_T_STATUS - t0))
+    S_FIRST_MS=$(us_to_ms2 $((G_T_STATUS - G_T_OPEN)))
 }
 
-# Median of 5 more GET / on a running server (ms).
+us_to_ms2() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+
+# Median of 5 more GET / on a running server (ms, measured like the first one).
 warm_ms() {
-    local port=$1 host=$2 i res times=()
+    local port=$1 host=$2 i times=()
     for ((i = 0; i < 5; i++)); do
-        res=$(get_home "$port" "$host" /dev/null)
-        [[ ${res%% *} == 200 ]] || { echo "error: warm GET / gave ${res%% *}" >&2; exit 1; }
-        times+=("${res##* }")
+        raw_get "$port" "$host" || { echo "error: warm GET / refused" >&2; exit 1; }
+        [[ $G_STATUS == 200 ]] || { echo "error: warm GET / gave $G_STATUS" >&2; exit 1; }
+        times+=($((G_T_STATUS - G_T_OPEN)))
     done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[3] }'
+    us_to_ms2 "$(median "${times[@]}")"
 }
 
 ensure_tool() { # ensure_tool COMMAND PACKAGE...
@@ -151,6 +165,7 @@ bench_clean_env
 bench_build
 cd "$WORK" # no ./baspa.toml gets picked up
 export BASPA_LOG=info
+load_start=$(load1)
 
 # ---- seed (cached) -------------------------------------------------------------------------
 if [[ -f $SEED_DIR/.seeded ]]; then
@@ -179,13 +194,15 @@ db_mb=$(du -sm "$SEED_DIR" | awk '{ print $1 }')
 b_ready=() b_listen=() b_first=() b_warm=() b_rss=() b_hwm=() b_internal=()
 for ((run = 1; run <= RUNS; run++)); do
     : >"$WORK/baspa.stderr"
-    start_measured baspa "$BASPA_PORT" "$HOST_KK" "$WORK/home-kk.html" \
+    start_measured baspa "$BASPA_PORT" "$HOST_KK" \
         "$BIN" --data-dir "$SEED_DIR" serve --listen "127.0.0.1:$BASPA_PORT"
     b_ready+=("$S_READY_US") b_listen+=("$S_LISTEN_US") b_first+=("$S_FIRST_MS")
     b_rss+=("$(mem_kb "$S_PID" VmRSS)") b_hwm+=("$(mem_kb "$S_PID" VmHWM)")
-    b_internal+=("$(sed -n 's/.*startup_ms=\([0-9]*\).*/\1/p' "$WORK/baspa.stderr" | head -n 1)")
+    b_internal+=("$(sed -e 's/\x1b\[[0-9;]*m//g' "$WORK/baspa.stderr" | sed -n 's/.*startup_ms=\([0-9]*\).*/\1/p' | head -n 1)")
     b_warm+=("$(warm_ms "$BASPA_PORT" "$HOST_KK")")
     if ((run == 1)); then
+        kk=$(get_home "$BASPA_PORT" "$HOST_KK" "$WORK/home-kk.html")
+        [[ ${kk%% *} == 200 ]] || { echo "error: GET / on $HOST_KK gave ${kk%% *}" >&2; exit 1; }
         ru=$(get_home "$BASPA_PORT" "$HOST_RU" "$WORK/home-ru.html")
         [[ ${ru%% *} == 200 ]] || { echo "error: GET / on $HOST_RU gave ${ru%% *}" >&2; exit 1; }
     fi
@@ -231,8 +248,9 @@ http {
 EOF
     n_ready=() n_listen=() n_first=() n_warm=() n_rss=() n_hwm=()
     for ((run = 1; run <= RUNS; run++)); do
-        start_measured nginx "$NGINX_PORT" "$HOST_KK" "$WORK/nginx-home.html" \
+        start_measured nginx "$NGINX_PORT" "$HOST_KK" \
             nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log"
+        get_home "$NGINX_PORT" "$HOST_KK" "$WORK/nginx-home.html" >/dev/null
         cmp -s "$WORK/nginx-home.html" "$WORK/home-kk.html" || { echo "error: nginx served other bytes" >&2; exit 1; }
         n_ready+=("$S_READY_US") n_listen+=("$S_LISTEN_US") n_first+=("$S_FIRST_MS")
         n_rss+=("$(mem_kb "$S_PID" VmRSS)") n_hwm+=("$(mem_kb "$S_PID" VmHWM)")
@@ -260,14 +278,18 @@ have_wrk=0
 if ensure_tool wrk wrk; then
     have_wrk=1
     echo "== wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s GET / (Host: $HOST_KK)" >&2
-    start_measured baspa "$BASPA_PORT" "$HOST_KK" /dev/null "$BIN" --data-dir "$SEED_DIR" serve --listen "127.0.0.1:$BASPA_PORT"
-    read -r wb_rps wb_p50 wb_p99 wb_non2xx wb_err < <(wrk_run baspa "$BASPA_PORT")
+    start_measured baspa "$BASPA_PORT" "$HOST_KK" "$BIN" --data-dir "$SEED_DIR" serve --listen "127.0.0.1:$BASPA_PORT"
+    # wrk runs in the foreground (not in a process substitution) so that a signal's cleanup
+    # waits for it (at most WRK_SECONDS) instead of leaving it behind.
+    wrk_run baspa "$BASPA_PORT" >"$WORK/wrk.res"
+    read -r wb_rps wb_p50 wb_p99 wb_non2xx wb_err <"$WORK/wrk.res"
     wb_rss=$(mem_kb "$S_PID" VmHWM)
     stop_server "$S_PID"
     echo "   baspa: $wb_rps req/s, p50 $wb_p50, p99 $wb_p99, non-2xx $wb_non2xx, socket errors $wb_err, VmHWM $wb_rss kB" >&2
     if ((have_nginx)); then
-        start_measured nginx "$NGINX_PORT" "$HOST_KK" /dev/null nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log"
-        read -r wn_rps wn_p50 wn_p99 wn_non2xx wn_err < <(wrk_run nginx "$NGINX_PORT")
+        start_measured nginx "$NGINX_PORT" "$HOST_KK" nginx -p "$NGX" -c "$NGX/nginx.conf" -e "$NGX/error.log"
+        wrk_run nginx "$NGINX_PORT" >"$WORK/wrk.res"
+        read -r wn_rps wn_p50 wn_p99 wn_non2xx wn_err <"$WORK/wrk.res"
         stop_server "$S_PID"
         echo "   nginx: $wn_rps req/s, p50 $wn_p50, p99 $wn_p99, non-2xx $wn_non2xx, socket errors $wn_err" >&2
     fi
@@ -280,11 +302,12 @@ mb_ready=$(median "${b_ready[@]}") mb_listen=$(median "${b_listen[@]}")
 mb_first=$(printf '%s\n' "${b_first[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 mb_warm=$(printf '%s\n' "${b_warm[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 mb_rss=$(median "${b_rss[@]}") mb_hwm=$(median "${b_hwm[@]}")
+load_end=$(load1)
 mb_internal=$(median "${b_internal[@]}")
 mb_internal=${mb_internal:-null}
 json_ms_list() { local x s=""; for x in "$@"; do s+="${s:+,}$(us_to_ms "$x")"; done; echo "[$s]"; }
 {
-    printf '{"bench":"cold_start","date":"%s","articles":%s,"languages":2,"runs":%s,"sqlite_dir_mb":%s,' "$(date -u +%FT%TZ)" "$ARTICLES" "$RUNS" "$db_mb"
+    printf '{"bench":"cold_start","date":"%s","articles":%s,"languages":2,"runs":%s,"sqlite_dir_mb":%s,"loadavg_1m_start":%s,"loadavg_1m_end":%s,' "$(date -u +%FT%TZ)" "$ARTICLES" "$RUNS" "$db_mb" "$load_start" "$load_end"
     printf '"seed_articles_per_s":%s,"seed_wall_s":%s,"seed_date":"%s","home_page_bytes":%s,' "$seed_rate" "$seed_wall" "$seed_date" "$home_bytes"
     printf '"baspa":{"spawn_to_first_200_ms":%s,"spawn_to_first_200_ms_runs":%s,"spawn_to_port_open_ms":%s,"startup_ms_logged":%s,' \
         "$(us_to_ms "$mb_ready")" "$(json_ms_list "${b_ready[@]}")" "$(us_to_ms "$mb_listen")" "$mb_internal"
@@ -303,13 +326,14 @@ json_ms_list() { local x s=""; for x in "$@"; do s+="${s:+,}$(us_to_ms "$x")"; d
         printf ',"wrk":{"threads":%s,"connections":%s,"seconds":%s,"baspa":{"req_per_s":%s,"p50":"%s","p99":"%s","non_2xx":%s,"socket_errors":"%s","vm_hwm_kb":%s}' \
             "$WRK_THREADS" "$WRK_CONNECTIONS" "$WRK_SECONDS" "$wb_rps" "$wb_p50" "$wb_p99" "$wb_non2xx" "$wb_err" "$wb_rss"
         if ((have_nginx)); then
-            printf ',"nginx":{"req_per_s":%s,"p50":"%s","p99":"%s","non_2xx":%s,"socket_errors":"%s"},"ratio_req_per_s_baspa_over_nginx":%s' \
-                "$wn_rps" "$wn_p50" "$wn_p99" "$wn_non2xx" "$wn_err" "$(ratio "$wb_rps" "$wn_rps")"
+            printf ',"nginx":{"req_per_s":%s,"p50":"%s","p99":"%s","non_2xx":%s,"socket_errors":"%s"},"ratio_req_per_s_baspa_over_nginx":%s,"ratio_req_per_s_nginx_over_baspa":%s' \
+                "$wn_rps" "$wn_p50" "$wn_p99" "$wn_non2xx" "$wn_err" "$(ratio "$wb_rps" "$wn_rps")" "$(ratio "$wn_rps" "$wb_rps")"
         fi
         printf '}'
     fi
     printf '}\n'
 } >"$OUT/cold_start.json"
+echo "== 1-minute load average: $load_start at the start, $load_end at the end (2 cores)" >&2
 echo "== home page: $home_bytes bytes, $home_links article titles; seeded data dir ${db_mb} MB" >&2
 echo "== results in $OUT (cold_start.json, wrk-*.txt, home-kk.html)" >&2
 cat "$OUT/cold_start.json"

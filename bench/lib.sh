@@ -37,9 +37,9 @@ us_to_ms() {
     awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'
 }
 
-# a / b with two decimals.
+# a / b with three significant digits (0.00479, 3.26, 209).
 ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "null"; else printf "%.2f", a / b }'
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "null"; else { r = a / b; if (r >= 100) printf "%.0f", r; else printf "%.3g", r } }'
 }
 
 # Exits with an error when something already listens on 127.0.0.1:$1.
@@ -49,4 +49,10 @@ require_free_port() {
         echo "error: port 127.0.0.1:$1 is already in use (set another with the script's *_PORT variable)" >&2
         exit 1
     fi
+}
+
+# The 1-minute load average. The machine has 2 cores: above ~1 something else competes with the
+# benchmark (a build, a test run), and the numbers are worth less; the scripts record it.
+load1() {
+    cut -d' ' -f1 /proc/loadavg
 }

@@ -54,7 +54,7 @@ impl Visit {
 /// The section tree of one language: paths and titles by item id.
 pub(crate) struct Sections {
     items: Vec<item::Model>,
-    titles: HashMap<i64, translation::Model>,
+    pub(crate) titles: HashMap<i64, translation::Model>,
 }
 
 impl Sections {
@@ -105,7 +105,7 @@ impl Sections {
         found
     }
 
-    fn descendants_and_self(&self, id: i64) -> Vec<i64> {
+    pub(crate) fn descendants_and_self(&self, id: i64) -> Vec<i64> {
         let mut out = vec![id];
         let mut i = 0;
         while i < out.len() {
@@ -613,9 +613,28 @@ async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &
     }
     match path {
         "/robots.txt" => return Ok(crate::feeds::robots(visit)),
-        "/sitemap.xml" => return crate::feeds::sitemap(state, visit).await,
-        "/feed.xml" => return crate::feeds::rss(state, visit).await,
+        "/sitemap.xml" => return Ok(crate::feeds::sitemap_index(visit)),
+        "/sitemap-news.xml" => return crate::feeds::news_sitemap(state, visit).await,
         _ => {}
+    }
+    if let Some(code) = path.strip_prefix("/sitemap-").and_then(|p| p.strip_suffix(".xml")) {
+        return crate::feeds::sitemap(state, visit, code).await;
+    }
+    // Feeds of the site (`/feed.xml`, `/atom.xml`) and of any section (`/sport/feed.xml`).
+    if let Some((last, parents)) = segments.split_last() {
+        let format = match *last {
+            "feed.xml" => Some(crate::feeds::FeedFormat::Rss),
+            "atom.xml" => Some(crate::feeds::FeedFormat::Atom),
+            _ => None,
+        };
+        if let Some(format) = format {
+            let section = if parents.is_empty() {
+                None
+            } else {
+                Some(sections.find_by_path(parents).ok_or(SiteError::NotFound)?)
+            };
+            return crate::feeds::feed(state, visit, section, format).await;
+        }
     }
     if segments.len() == 2
         && segments[0] == "tag"

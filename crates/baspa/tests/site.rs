@@ -308,7 +308,28 @@ storage_test!(
             .map(|l| l.to_owned())
             .collect();
         assert_eq!(head_alternates.len(), 2);
-        let sitemap = app.get("rus.baq.test", "/sitemap.xml").await;
+        let index = app.get("rus.baq.test", "/sitemap.xml").await;
+        let index_doc = roxmltree::Document::parse(&index.body).expect("index is XML");
+        let parts: Vec<&str> =
+            index_doc.descendants().filter(|n| n.has_tag_name("loc")).filter_map(|n| n.text()).collect();
+        assert_eq!(parts, ["http://rus.baq.test/sitemap-ru.xml", "http://rus.baq.test/sitemap-news.xml"]);
+        let news = app.get("rus.baq.test", "/sitemap-news.xml").await;
+        let news_doc = roxmltree::Document::parse(&news.body).expect("news sitemap is XML");
+        assert!(
+            news_doc.descendants().any(|n| n.has_tag_name("title") && n.text() == Some("Боксёры победили & вернулись"))
+        );
+        assert_eq!(app.get("rus.baq.test", "/sitemap-kk.xml").await.status, 404, "kk pages are listed by the kk host");
+        for feed in ["/atom.xml", "/sport/feed.xml", "/sport/atom.xml"] {
+            let res = app.get("rus.baq.test", feed).await;
+            assert_eq!(res.status, 200, "{feed}");
+            let doc = roxmltree::Document::parse(&res.body).unwrap_or_else(|e| panic!("{feed} is not XML: {e}"));
+            assert!(
+                doc.descendants().any(|n| n.has_tag_name("title") && n.text() == Some("Боксёры победили & вернулись")),
+                "{feed}"
+            );
+        }
+        assert_eq!(app.get("rus.baq.test", "/no-section/feed.xml").await.status, 404);
+        let sitemap = app.get("rus.baq.test", "/sitemap-ru.xml").await;
         assert_eq!(sitemap.header("content-type"), Some("application/xml; charset=utf-8"));
         let doc = roxmltree::Document::parse(&sitemap.body).expect("sitemap is XML");
         let url = doc
