@@ -40,15 +40,39 @@ pub struct Renderer {
 }
 
 impl Renderer {
+    /// The embedded default theme.
     pub fn new() -> Result<Self, RenderError> {
+        Self::with_theme_dir(None)
+    }
+
+    /// The default theme with any template found in `theme_dir` used instead of the embedded one
+    /// of the same name (`base.html`, `entry.html` …), so a site can restyle without a rebuild.
+    /// Every template is compiled here, so a broken theme stops start-up with the file named.
+    pub fn with_theme_dir(theme_dir: Option<&std::path::Path>) -> Result<Self, RenderError> {
+        if let Some(dir) = theme_dir.filter(|d| !d.is_dir()) {
+            return Err(RenderError {
+                template: dir.display().to_string(),
+                message: "the theme folder does not exist".into(),
+            });
+        }
         let mut env = Environment::new();
         // HTML-escape everything rendered into .html templates (HD-1); only sanitised bodies are
         // marked safe explicitly in the templates.
         env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
         env.set_fuel(Some(5_000_000));
         for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .map_err(|e| RenderError { template: (*name).to_owned(), message: e.to_string() })?;
+            let overridden = theme_dir.map(|d| d.join(name)).filter(|p| p.is_file());
+            match overridden {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| RenderError { template: path.display().to_string(), message: e.to_string() })?;
+                    env.add_template_owned(name.to_string(), text)
+                        .map_err(|e| RenderError { template: path.display().to_string(), message: e.to_string() })?;
+                }
+                None => env
+                    .add_template(name, source)
+                    .map_err(|e| RenderError { template: (*name).to_owned(), message: e.to_string() })?,
+            }
         }
         env.add_function("t", |lang: String, key: String, count: Option<i64>| translate(&lang, &key, count));
         env.add_filter("date", |at: String, lang: String| format_date(&at, &lang));
@@ -65,6 +89,22 @@ impl Renderer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_theme_folder_replaces_templates_without_a_rebuild_and_broken_ones_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("error.html"), "custom {{ status }}").unwrap();
+        let r = Renderer::with_theme_dir(Some(dir.path())).unwrap();
+        let html = r.render("error.html", &serde_json::json!({"status": 404})).unwrap();
+        assert_eq!(html, "custom 404");
+        std::fs::write(dir.path().join("page.html"), "{% if %}").unwrap();
+        let err = Renderer::with_theme_dir(Some(dir.path())).err().expect("syntax error refused");
+        assert!(err.template.ends_with("page.html"), "{err}");
+        assert!(
+            Renderer::with_theme_dir(Some(&dir.path().join("missing"))).is_err(),
+            "a missing folder is an error, not a silent fallback"
+        );
+    }
 
     #[test]
     fn every_embedded_template_parses_and_autoescape_stays_on() {

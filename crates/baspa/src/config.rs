@@ -77,11 +77,15 @@ impl Default for StorageConfig {
 pub struct SiteConfig {
     /// The site's name shown in the header and page titles.
     pub name: String,
+    /// A folder of minijinja templates (`base.html`, `home.html`, `section.html`, `entry.html`,
+    /// `page.html`, `error.html`, `cards.html`) that replace the embedded theme's files of the
+    /// same name, read at start-up; no rebuild needed. Unset: the embedded theme.
+    pub theme_dir: Option<PathBuf>,
 }
 
 impl Default for SiteConfig {
     fn default() -> Self {
-        Self { name: "Baspa".to_owned() }
+        Self { name: "Baspa".to_owned(), theme_dir: None }
     }
 }
 

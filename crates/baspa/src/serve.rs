@@ -19,7 +19,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection
 pub fn site_state(config: &Config, db: DatabaseConnection) -> anyhow::Result<SiteState> {
     Ok(SiteState {
         db,
-        renderer: baspa_render::Renderer::new()?,
+        renderer: baspa_render::Renderer::with_theme_dir(config.site.theme_dir.as_deref())?,
         media_dir: Arc::new(config.media_dir()),
         site_name: Arc::from(config.site.name.as_str()),
     })
