@@ -327,13 +327,18 @@ pub async fn published_entries(
     filter: &EntryFilter,
 ) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
     use sea_orm::sea_query::Query;
-    let mut item_cond =
-        Condition::all().add(item::Column::Kind.is_in([ItemKind::Article.as_str(), ItemKind::Document.as_str()]));
+    // Articles and documents are exactly the translations in the "entry" slug scope, so the
+    // common listing (home, feeds) needs no join: it walks `translations_listing_idx`. Filters
+    // on item columns add one subquery on `items`.
+    let mut item_cond = Condition::all();
+    let mut has_item_filter = false;
     if let Some(sections) = &filter.section_ids {
         item_cond = item_cond.add(item::Column::SectionId.is_in(sections.iter().copied()));
+        has_item_filter = true;
     }
     if let Some(author) = filter.author_id {
         item_cond = item_cond.add(item::Column::AuthorId.eq(author));
+        has_item_filter = true;
     }
     if let Some(tag) = filter.tag_id {
         item_cond = item_cond.add(
@@ -345,14 +350,18 @@ pub async fn published_entries(
                     .to_owned(),
             ),
         );
+        has_item_filter = true;
     }
-    let mut q =
-        translation::Entity::find()
-            .filter(translation::Column::Lang.eq(lang))
-            .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
-            .filter(translation::Column::ItemId.in_subquery(
+    let mut q = translation::Entity::find()
+        .filter(translation::Column::Lang.eq(lang))
+        .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
+        .filter(translation::Column::SlugScope.eq(ItemKind::Article.slug_scope(None)));
+    if has_item_filter {
+        q =
+            q.filter(translation::Column::ItemId.in_subquery(
                 Query::select().column(item::Column::Id).from(item::Entity).cond_where(item_cond).to_owned(),
             ));
+    }
     if let Some((from, to)) = filter.published_between {
         q = q.filter(translation::Column::PublishedAt.gte(from)).filter(translation::Column::PublishedAt.lt(to));
     }
