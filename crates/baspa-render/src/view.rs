@@ -39,6 +39,8 @@ pub struct Chrome {
     pub nonce: String,
     /// A message shown above the content, e.g. "not available in this language".
     pub notice: Option<String>,
+    /// `<meta name="keywords">`: the editor's keywords, else the article's tags (ML-6).
+    pub keywords: Option<String>,
     /// Open Graph type: `website` or `article` (ML-6).
     pub og_type: String,
     /// Absolute URL of the sharing image, if any.

@@ -232,6 +232,7 @@ fn chrome(
         languages,
         nonce: visit.nonce.clone(),
         notice: visit.is_untranslated.then(|| translate(visit.code(), "not-translated", None)),
+        keywords: None,
         og_type: "website".into(),
         og_image: None,
         json_ld: Vec::new(),
@@ -518,7 +519,11 @@ async fn entry_page(
         tags,
         comments,
     };
-    // ML-6: sharing cards and structured data for news search.
+    // ML-6: keywords, sharing cards and structured data for news search.
+    view.chrome.keywords = t.meta_keywords.clone().or_else(|| {
+        let names: Vec<&str> = view.tags.iter().map(|tag| tag.title.as_str()).collect();
+        (!names.is_empty()).then(|| names.join(", "))
+    });
     view.chrome.og_type = "article".into();
     view.chrome.og_image = view.image.as_ref().map(|i| visit.absolute(&visit.lang, &i.src));
     let crumbs: Vec<serde_json::Value> = view
@@ -734,6 +739,7 @@ fn error_page(state: &SiteState, visit: Option<&Visit>, err: &SiteError, request
         languages: Vec::new(),
         nonce: visit.map(|v| v.nonce.clone()).unwrap_or_default(),
         notice: None,
+        keywords: None,
         og_type: "website".into(),
         og_image: None,
         json_ld: Vec::new(),

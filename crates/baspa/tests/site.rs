@@ -522,5 +522,10 @@ storage_test!(
             assert_eq!(ru_page.status, 200, "{ru}");
             assert_eq!(alternates(&ru_page.text()), alts, "{path} and {ru} must list the same alternates");
         }
+        let article_page = app.get("baq.test", "/qogam/kol-tazartyldy").await;
+        assert!(
+            article_page.body.contains(r#"<meta name="keywords" content="Экология">"#),
+            "keywords fall back to the tags"
+        );
     }
 );
