@@ -5,6 +5,7 @@
 
 mod error;
 mod feeds;
+pub mod geoip;
 mod headers;
 mod negotiate;
 mod pages;
@@ -26,6 +27,8 @@ pub struct SiteState {
     pub renderer: Renderer,
     pub media_dir: Arc<PathBuf>,
     pub site_name: Arc<str>,
+    /// Country lookup for first visits (ML-3); `None` when no database is configured.
+    pub geoip: Option<Arc<geoip::GeoIp>>,
 }
 
 /// The public router with its security layers.

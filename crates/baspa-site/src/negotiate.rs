@@ -70,11 +70,13 @@ fn parse_accept_language(header: &str) -> Vec<(String, f32)> {
     out.into_iter().map(|(t, q, _)| (t, q)).collect()
 }
 
-/// The language a first visit should land on, or `None` to keep the default.
+/// The language a first visit should land on, or `None` to keep the default: the remembered
+/// choice, then `Accept-Language`, then the language of the client's country (GeoIP).
 pub fn preferred<'a>(
     languages: &'a [LanguageSpec],
     cookie: Option<&str>,
     accept_language: Option<&str>,
+    country_language: Option<&str>,
 ) -> Option<&'a LanguageSpec> {
     if let Some(code) = cookie
         && let Some(lang) = languages.iter().find(|l| l.code.as_str() == code)
@@ -89,7 +91,7 @@ pub fn preferred<'a>(
             return Some(lang);
         }
     }
-    None
+    country_language.and_then(|code| languages.iter().find(|l| l.code.as_str() == code))
 }
 
 /// The value of one cookie from a `Cookie` header.
@@ -121,7 +123,7 @@ mod tests {
 
     fn pick(cookie: Option<&str>, header: &str) -> Option<String> {
         let l = langs();
-        preferred(&l, cookie, Some(header)).map(|l| l.code.to_string())
+        preferred(&l, cookie, Some(header), None).map(|l| l.code.to_string())
     }
 
     #[test]
@@ -137,6 +139,10 @@ mod tests {
         assert_eq!(pick(None, "ru;q=0"), None, "q=0 means not acceptable");
         assert_eq!(pick(Some("en"), "ru"), Some("en".into()), "a remembered choice wins");
         assert_eq!(pick(Some("xx"), "ru"), Some("ru".into()), "an unknown cookie value is ignored");
+        let l = langs();
+        let geo = |header: &str| preferred(&l, None, Some(header), Some("ru")).map(|l| l.code.to_string());
+        assert_eq!(geo("de"), Some("ru".into()), "the country decides when Accept-Language does not");
+        assert_eq!(geo("en"), Some("en".into()), "Accept-Language wins over the country");
     }
 
     #[test]

@@ -756,6 +756,7 @@ pub async fn any_page(
     State(state): State<SiteState>,
     Extension(nonce): Extension<CspNonce>,
     Extension(request_id): Extension<RequestId>,
+    peer: Option<Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
@@ -768,8 +769,16 @@ pub async fn any_page(
     };
     let is_crawler = negotiate::is_crawler(header_str(header::USER_AGENT).unwrap_or_default());
     let cookie = header_str(header::COOKIE).and_then(|c| negotiate::cookie_value(c, negotiate::LANG_COOKIE));
-    let preferred =
-        if is_crawler { None } else { negotiate::preferred(&languages, cookie, header_str(header::ACCEPT_LANGUAGE)) };
+    // The peer address; trusting X-Forwarded-For from configured proxies arrives with HD-9.
+    let country_language = match (&state.geoip, &peer) {
+        (Some(geo), Some(Extension(axum::extract::ConnectInfo(addr)))) => geo.language_for(addr.ip()),
+        _ => None,
+    };
+    let preferred = if is_crawler {
+        None
+    } else {
+        negotiate::preferred(&languages, cookie, header_str(header::ACCEPT_LANGUAGE), country_language)
+    };
     let (lang, inner_path, is_entry_point) = match routing::resolve(&languages, &host, &path) {
         Some(Resolution::Serve { lang, path: inner }) => {
             // Host mode: the main (default) domain's home is the only entry point.

@@ -35,18 +35,24 @@ impl TestResponse {
 }
 
 pub async fn spawn_app(db: TestDb) -> TestApp {
+    spawn_app_with_geoip(db, None).await
+}
+
+/// `spawn_app` with a GeoIP database (see `crate::geoip_fixture`).
+pub async fn spawn_app_with_geoip(db: TestDb, geoip: Option<baspa_site::geoip::GeoIp>) -> TestApp {
     let media = tempfile::tempdir().expect("media dir");
     let state = SiteState {
         db: db.db.clone(),
         renderer: baspa_render::Renderer::new().expect("templates"),
         media_dir: Arc::new(media.path().to_path_buf()),
         site_name: Arc::from("Baspa test"),
+        geoip: geoip.map(Arc::new),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = baspa_site::router(state);
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
     });
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -11,11 +11,12 @@
 pub mod app;
 pub mod browser;
 pub mod builders;
+pub mod geoip_fixture;
 pub mod snapshot;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use app::{TestApp, spawn_app};
+pub use app::{TestApp, spawn_app, spawn_app_with_geoip};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

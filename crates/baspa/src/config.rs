@@ -81,11 +81,21 @@ pub struct SiteConfig {
     /// `page.html`, `error.html`, `cards.html`) that replace the embedded theme's files of the
     /// same name, read at start-up; no rebuild needed. Unset: the embedded theme.
     pub theme_dir: Option<PathBuf>,
+    /// A MaxMind-format country database (GeoLite2-Country or DB-IP `.mmdb`). When set, a first
+    /// visit whose `Accept-Language` matches no site language is sent to the language of its
+    /// country (see `geoip_languages`). Unset: no GeoIP.
+    pub geoip_db: Option<PathBuf>,
+    /// ISO country code → language code for GeoIP, e.g. `KZ = "kk"`.
+    pub geoip_languages: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for SiteConfig {
     fn default() -> Self {
-        Self { name: "Baspa".to_owned(), theme_dir: None }
+        let geoip_languages = [("KZ", "kk"), ("RU", "ru"), ("BY", "ru"), ("KG", "ru")]
+            .iter()
+            .map(|(c, l)| ((*c).to_owned(), (*l).to_owned()))
+            .collect();
+        Self { name: "Baspa".to_owned(), theme_dir: None, geoip_db: None, geoip_languages }
     }
 }
 

@@ -529,3 +529,24 @@ storage_test!(
         );
     }
 );
+
+storage_test!(
+    /// ML-3 with GeoIP: when Accept-Language names no site language, the client's country
+    /// (from a MaxMind-format database) decides; Accept-Language still wins when it matches.
+    async fn ml3_geoip_country_decides_when_accept_language_does_not(t: TestDb) {
+        gov_languages(&t.db).await;
+        let dir = tempfile::tempdir().expect("dir");
+        let mmdb = dir.path().join("country.mmdb");
+        baspa_testkit::geoip_fixture::write_country_mmdb(&mmdb, [127, 0, 0, 0], 8, "RU");
+        let languages = [("RU".to_owned(), "ru".to_owned())].into_iter().collect();
+        let geoip = baspa_site::geoip::GeoIp::open(&mmdb, languages).expect("open mmdb");
+        assert_eq!(geoip.country("127.0.0.1".parse().expect("ip")).as_deref(), Some("RU"));
+        assert_eq!(geoip.country("10.1.2.3".parse().expect("ip")), None);
+        let app = baspa_testkit::spawn_app_with_geoip(t, Some(geoip)).await;
+        let ua = ("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0");
+        let by_country = app.get_with("gov.test", "/", &[("accept-language", "de-DE"), ua]).await;
+        assert_eq!((by_country.status, by_country.header("location")), (302, Some("/ru/")));
+        let by_header = app.get_with("gov.test", "/", &[("accept-language", "en"), ua]).await;
+        assert_eq!(by_header.header("location"), Some("/en/"));
+    }
+);
