@@ -29,12 +29,15 @@ pub struct SiteState {
     pub site_name: Arc<str>,
     /// Country lookup for first visits (ML-3); `None` when no database is configured.
     pub geoip: Option<Arc<geoip::GeoIp>>,
+    /// `assets/` of the configured theme folder, served under `/theme/`.
+    pub theme_assets: Option<Arc<PathBuf>>,
 }
 
 /// The public router with its security layers.
 pub fn router(state: SiteState) -> Router {
     Router::new()
         .route("/media/{key}", axum::routing::get(pages::media_file))
+        .route("/theme/{file}", axum::routing::get(pages::theme_asset))
         .fallback(pages::any_page)
         .with_state(state)
         .layer(axum::middleware::from_fn(headers::security_headers))

@@ -868,3 +868,35 @@ pub async fn media_file(State(state): State<SiteState>, Path(key): Path<String>)
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
+
+/// Serves a file from the theme folder's `assets/` (stylesheets, fonts, images of a custom
+/// theme). Only plain file names are accepted, so no request path reaches outside that folder.
+pub async fn theme_asset(State(state): State<SiteState>, Path(file): Path<String>) -> Response {
+    let Some(dir) = &state.theme_assets else { return StatusCode::NOT_FOUND.into_response() };
+    let is_plain = !file.starts_with('.')
+        && file.len() <= 128
+        && file.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    let mime = match file.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()) {
+        Some(ext) => match ext.as_str() {
+            "css" => "text/css; charset=utf-8",
+            "js" => "text/javascript; charset=utf-8",
+            "png" => "image/png",
+            "jpg" | "jpeg" => "image/jpeg",
+            "webp" => "image/webp",
+            "svg" => "image/svg+xml",
+            "woff2" => "font/woff2",
+            "ico" => "image/x-icon",
+            _ => return StatusCode::NOT_FOUND.into_response(),
+        },
+        None => return StatusCode::NOT_FOUND.into_response(),
+    };
+    if !is_plain {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match tokio::fs::read(dir.join(&file)).await {
+        Ok(bytes) => {
+            ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], bytes).into_response()
+        }
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}

@@ -35,18 +35,28 @@ impl TestResponse {
 }
 
 pub async fn spawn_app(db: TestDb) -> TestApp {
-    spawn_app_with_geoip(db, None).await
+    spawn_app_with(db, AppOptions::default()).await
 }
 
-/// `spawn_app` with a GeoIP database (see `crate::geoip_fixture`).
-pub async fn spawn_app_with_geoip(db: TestDb, geoip: Option<baspa_site::geoip::GeoIp>) -> TestApp {
+/// What a test may add to the default app.
+#[derive(Default)]
+pub struct AppOptions {
+    /// A GeoIP database (see `crate::geoip_fixture`).
+    pub geoip: Option<baspa_site::geoip::GeoIp>,
+    /// A theme folder replacing embedded templates, with `assets/` served under `/theme/`.
+    pub theme_dir: Option<PathBuf>,
+}
+
+pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
+    let AppOptions { geoip, theme_dir } = options;
     let media = tempfile::tempdir().expect("media dir");
     let state = SiteState {
         db: db.db.clone(),
-        renderer: baspa_render::Renderer::new().expect("templates"),
+        renderer: baspa_render::Renderer::with_theme_dir(theme_dir.as_deref()).expect("templates"),
         media_dir: Arc::new(media.path().to_path_buf()),
         site_name: Arc::from("Baspa test"),
         geoip: geoip.map(Arc::new),
+        theme_assets: theme_dir.map(|d| Arc::new(d.join("assets"))),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");

@@ -16,7 +16,7 @@ pub mod snapshot;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use app::{TestApp, spawn_app, spawn_app_with_geoip};
+pub use app::{AppOptions, TestApp, spawn_app, spawn_app_with};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

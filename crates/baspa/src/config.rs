@@ -79,7 +79,8 @@ pub struct SiteConfig {
     pub name: String,
     /// A folder of minijinja templates (`base.html`, `home.html`, `section.html`, `entry.html`,
     /// `page.html`, `error.html`, `cards.html`) that replace the embedded theme's files of the
-    /// same name, read at start-up; no rebuild needed. Unset: the embedded theme.
+    /// same name, read at start-up; no rebuild needed. Its `assets/` folder is served under
+    /// `/theme/`. Unset: the embedded theme.
     pub theme_dir: Option<PathBuf>,
     /// A MaxMind-format country database (GeoLite2-Country or DB-IP `.mmdb`). When set, a first
     /// visit whose `Accept-Language` matches no site language is sent to the language of its

@@ -22,6 +22,7 @@ pub fn site_state(config: &Config, db: DatabaseConnection) -> anyhow::Result<Sit
         renderer: baspa_render::Renderer::with_theme_dir(config.site.theme_dir.as_deref())?,
         media_dir: Arc::new(config.media_dir()),
         site_name: Arc::from(config.site.name.as_str()),
+        theme_assets: config.site.theme_dir.as_ref().map(|d| Arc::new(d.join("assets"))),
         geoip: match &config.site.geoip_db {
             Some(path) => Some(Arc::new(
                 baspa_site::geoip::GeoIp::open(path, config.site.geoip_languages.clone())

@@ -542,11 +542,41 @@ storage_test!(
         let geoip = baspa_site::geoip::GeoIp::open(&mmdb, languages).expect("open mmdb");
         assert_eq!(geoip.country("127.0.0.1".parse().expect("ip")).as_deref(), Some("RU"));
         assert_eq!(geoip.country("10.1.2.3".parse().expect("ip")), None);
-        let app = baspa_testkit::spawn_app_with_geoip(t, Some(geoip)).await;
+        let app =
+            baspa_testkit::spawn_app_with(t, baspa_testkit::AppOptions { geoip: Some(geoip), ..Default::default() })
+                .await;
         let ua = ("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0");
         let by_country = app.get_with("gov.test", "/", &[("accept-language", "de-DE"), ua]).await;
         assert_eq!((by_country.status, by_country.header("location")), (302, Some("/ru/")));
         let by_header = app.get_with("gov.test", "/", &[("accept-language", "en"), ua]).await;
         assert_eq!(by_header.header("location"), Some("/en/"));
+    }
+);
+
+storage_test!(
+    /// Themes are folders: a template there replaces the embedded one and `assets/` is served
+    /// under `/theme/`, with no rebuild; nothing outside `assets/` can be reached.
+    async fn a_theme_folder_restyles_the_site_and_serves_its_assets(t: TestDb) {
+        news_languages(&t.db).await;
+        let theme = tempfile::tempdir().expect("dir");
+        std::fs::create_dir_all(theme.path().join("assets")).expect("assets");
+        std::fs::write(theme.path().join("assets/site.css"), "body{color:#111}").expect("css");
+        std::fs::write(theme.path().join("secret.toml"), "x").expect("file outside assets");
+        let base = include_str!("../../baspa-render/theme/base.html")
+            .replace("</head>", "<link rel=\"stylesheet\" href=\"/theme/site.css\">\n</head>");
+        std::fs::write(theme.path().join("base.html"), base).expect("template");
+        let app = baspa_testkit::spawn_app_with(
+            t,
+            baspa_testkit::AppOptions { theme_dir: Some(theme.path().to_path_buf()), ..Default::default() },
+        )
+        .await;
+        let home = app.get("baq.test", "/").await;
+        assert!(home.text().contains(r#"<link rel="stylesheet" href="/theme/site.css">"#));
+        let css = app.get("baq.test", "/theme/site.css").await;
+        assert_eq!((css.status, css.header("content-type")), (200, Some("text/css; charset=utf-8")));
+        assert_eq!(css.body, "body{color:#111}");
+        for path in ["/theme/..%2Fsecret.toml", "/theme/secret.toml", "/theme/.hidden.css", "/theme/nope.css"] {
+            assert_eq!(app.get("baq.test", path).await.status, 404, "{path}");
+        }
     }
 );
