@@ -13,6 +13,14 @@ use serde_json::json;
 
 const AXE: &str = include_str!("../../../vendor/axe-core/axe.min.js");
 
+/// The `<loc>` URLs of one sitemap, fetched with the given `Host`.
+async fn sitemap_pages(app: &baspa_testkit::TestApp, host: &str, path: &str) -> Vec<String> {
+    let sitemap = app.get(host, path).await;
+    assert_eq!(sitemap.status, 200, "{host}{path}");
+    let doc = roxmltree::Document::parse(&sitemap.body).expect("sitemap");
+    doc.descendants().filter(|n| n.has_tag_name("loc")).filter_map(|n| n.text()).map(str::to_owned).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ml4_browser_switches_languages_and_every_demo_page_passes_axe() {
     let Some(browser) = Browser::start().await else { return };
@@ -90,16 +98,43 @@ async fn ml4_browser_switches_languages_and_every_demo_page_passes_axe() {
     let notice = browser.find("main .notice").await;
     assert!(browser.text(&notice).await.contains("Этого материала нет на выбранном языке"));
 
-    // Accessibility: every page of both sitemaps, WCAG 2.1 A and AA rules.
+    // Accessibility: every page of the news demo (both sitemaps plus the listing pages that
+    // sitemaps leave out) and of the gov demo, WCAG 2.1 A and AA rules.
     browser.call_timeouts().await;
     let mut pages = Vec::new();
-    for host in [format!("baq.localhost:{port}"), format!("rus.baq.localhost:{port}")] {
-        let sitemap = app.get(&host, "/sitemap.xml").await;
-        let doc = roxmltree::Document::parse(&sitemap.body).expect("sitemap");
-        pages.extend(doc.descendants().filter(|n| n.has_tag_name("loc")).filter_map(|n| n.text()).map(str::to_owned));
+    for (host, sitemap) in
+        [(format!("baq.localhost:{port}"), "/sitemap-kk.xml"), (format!("rus.baq.localhost:{port}"), "/sitemap-ru.xml")]
+    {
+        pages.extend(sitemap_pages(&app, &host, sitemap).await);
     }
     assert!(pages.len() > 150, "{} pages", pages.len());
+    let mut listings = Vec::new();
+    for user in baspa_db::users::list(&app.db.db).await.expect("users") {
+        let slug = baspa_domain::Slug::from_title(&user.display_name, "kk").expect("slug");
+        if app.get(&format!("baq.localhost:{port}"), &format!("/author/{slug}")).await.status == 200 {
+            listings.push(format!("{kk_base}/author/{slug}"));
+        }
+    }
+    assert!(listings.len() >= 3, "author pages: {listings:?}");
+    let kz_now = baspa_domain::time::now().with_timezone(&chrono::FixedOffset::east_opt(5 * 3600).expect("offset"));
+    listings.push(format!("{ru_base}/archive/{}/", kz_now.format("%Y/%m")));
+    listings.push(format!("{kk_base}/?page=1"));
+    for url in &listings {
+        let (host, path) = url.trim_start_matches("http://").split_once('/').expect("url");
+        assert_eq!(app.get(host, &format!("/{path}")).await.status, 200, "{url}");
+    }
+    pages.extend(listings);
     pages.push(format!("{kk_base}/no-such-page"));
+    pages.push(format!("{ru_base}/ekonomika/?lang=ru&untranslated=1"));
+    let gov_db = TestDb::create(Backend::Sqlite).await.expect("sqlite");
+    let gov = spawn_app(gov_db).await;
+    baspa::demo::seed(&gov.db.db, &gov.media_dir, baspa::cli::Profile::Gov).await.expect("seed gov demo");
+    let gov_host = format!("gov.localhost:{}", gov.addr.port());
+    let before = pages.len();
+    for sitemap in ["/sitemap-kk.xml", "/sitemap-ru.xml", "/sitemap-en.xml"] {
+        pages.extend(sitemap_pages(&gov, &gov_host, sitemap).await);
+    }
+    assert!(pages.len() - before > 60, "gov pages: {}", pages.len() - before);
     let mut violations = Vec::new();
     for page in &pages {
         browser.goto(page).await;
