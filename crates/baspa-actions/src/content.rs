@@ -5,14 +5,14 @@ use baspa_db::content::{
     self as store, NewComment, NewItem, NewRedirect, NewRevision, NewTranslation, TranslationContent,
 };
 use baspa_db::entity::translation;
-use baspa_db::{DatabaseTransaction, TransactionTrait, jobs, journal};
+use baspa_db::{DatabaseTransaction, TransactionTrait, jobs};
 use baspa_domain::{
     Capability, CommentId, CommentStatus, ContentStatus, ItemId, ItemKind, LangCode, MediaId, RevisionId,
     SanitizedHtml, Slug, Timestamp, TranslationId, UserId,
 };
 use serde_json::{Value, json};
 
-use crate::{ActionError, Ctx};
+use crate::{ActionError, Ctx, journal};
 
 /// The editable fields of one language version, as they arrive from a form, the API or an import.
 #[derive(Debug, Clone)]
@@ -175,22 +175,37 @@ async fn enqueue_publish_followups(
     Ok(())
 }
 
-async fn journal(
+/// A new language version as a draft with its revision 1 (shared by `create_item` and
+/// `add_translation`).
+async fn insert_draft_translation(
     ctx: &Ctx<'_>,
     tx: &DatabaseTransaction,
-    action: &str,
-    kind: &str,
-    id: Option<i64>,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> Result<(), ActionError> {
-    let actor = ctx.actor.journal();
-    journal::append(
-        tx,
-        journal::NewEntry { at: ctx.now, actor: &actor, action, entity_kind: kind, entity_id: id, before, after },
-    )
-    .await?;
-    Ok(())
+    item_id: ItemId,
+    input: &TranslationInput,
+    scope: &str,
+) -> Result<translation::Model, ActionError> {
+    require_language(tx, &input.lang).await?;
+    let slug = choose_slug(tx, input, scope, None).await?;
+    let content = clean_content(input, slug)?;
+    let new = NewTranslation {
+        item_id,
+        lang: input.lang.as_str(),
+        status: ContentStatus::Draft,
+        slug_scope: scope.to_owned(),
+        content: content.clone(),
+        published_at: None,
+    };
+    let mut row = store::insert_translation(tx, new, ctx.now).await?;
+    let revision = NewRevision {
+        translation: &row,
+        content: &content,
+        author_id: ctx.actor.user_id.map(|u| u.0),
+        ip: ctx.actor.ip.clone(),
+        note: None,
+    };
+    let rev = store::insert_revision(tx, revision, ctx.now).await?;
+    row.latest_revision_id = Some(rev.id);
+    Ok(store::save_translation(tx, row).await?)
 }
 
 /// Creates an item with one draft translation per given language, each with revision 1.
@@ -233,37 +248,7 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
         if created.iter().any(|(l, _)| l == &t.lang) {
             return Err(ActionError::Invalid(format!("language {} is given twice", t.lang)));
         }
-        require_language(&tx, &t.lang).await?;
-        let slug = choose_slug(&tx, t, &scope, None).await?;
-        let content = clean_content(t, slug)?;
-        let row = store::insert_translation(
-            &tx,
-            NewTranslation {
-                item_id,
-                lang: t.lang.as_str(),
-                status: ContentStatus::Draft,
-                slug_scope: scope.clone(),
-                content: content.clone(),
-                published_at: None,
-            },
-            ctx.now,
-        )
-        .await?;
-        let rev = store::insert_revision(
-            &tx,
-            NewRevision {
-                translation: &row,
-                content: &content,
-                author_id: ctx.actor.user_id.map(|u| u.0),
-                ip: ctx.actor.ip.clone(),
-                note: None,
-            },
-            ctx.now,
-        )
-        .await?;
-        let mut row = row;
-        row.latest_revision_id = Some(rev.id);
-        let row = store::save_translation(&tx, row).await?;
+        let row = insert_draft_translation(ctx, &tx, item_id, t, &scope).await?;
         summaries.push(content_summary(&row));
         created.push((t.lang.clone(), TranslationId(row.id)));
     }
@@ -290,42 +275,12 @@ pub async fn add_translation(
     ctx.actor.require(Capability::Translate, "translate content")?;
     let tx = ctx.db.begin().await?;
     let item = store::get_item(&tx, item_id).await?;
-    require_language(&tx, &input.lang).await?;
     if store::translations_of_item(&tx, item_id).await?.iter().any(|t| t.lang == input.lang.as_str()) {
         return Err(ActionError::Invalid(format!("item {item_id} already has a {} version", input.lang)));
     }
     let kind = ItemKind::parse(&item.kind).map_err(|e| ActionError::Invalid(e.to_string()))?;
     let scope = kind.slug_scope(item.parent_id.map(ItemId));
-    let slug = choose_slug(&tx, &input, &scope, None).await?;
-    let content = clean_content(&input, slug)?;
-    let row = store::insert_translation(
-        &tx,
-        NewTranslation {
-            item_id,
-            lang: input.lang.as_str(),
-            status: ContentStatus::Draft,
-            slug_scope: scope,
-            content: content.clone(),
-            published_at: None,
-        },
-        ctx.now,
-    )
-    .await?;
-    let rev = store::insert_revision(
-        &tx,
-        NewRevision {
-            translation: &row,
-            content: &content,
-            author_id: ctx.actor.user_id.map(|u| u.0),
-            ip: ctx.actor.ip.clone(),
-            note: None,
-        },
-        ctx.now,
-    )
-    .await?;
-    let mut row = row;
-    row.latest_revision_id = Some(rev.id);
-    let row = store::save_translation(&tx, row).await?;
+    let row = insert_draft_translation(ctx, &tx, item_id, &input, &scope).await?;
     store::touch_item(&tx, item_id, ctx.now).await?;
     journal(ctx, &tx, "translation.create", "translation", Some(row.id), None, Some(content_summary(&row))).await?;
     tx.commit().await?;

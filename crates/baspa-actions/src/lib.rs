@@ -59,6 +59,23 @@ pub struct Ctx<'a> {
     pub now: Timestamp,
 }
 
+/// Appends the journal entry of the action being performed, inside its transaction.
+pub(crate) async fn journal(
+    ctx: &Ctx<'_>,
+    tx: &baspa_db::DatabaseTransaction,
+    action: &str,
+    entity_kind: &str,
+    entity_id: Option<i64>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), ActionError> {
+    let actor = ctx.actor.journal();
+    let entry =
+        baspa_db::journal::NewEntry { at: ctx.now, actor: &actor, action, entity_kind, entity_id, before, after };
+    baspa_db::journal::append(tx, entry).await?;
+    Ok(())
+}
+
 impl<'a> Ctx<'a> {
     pub fn new(db: &'a DatabaseConnection, actor: &'a Actor) -> Self {
         Self { db, actor, now: baspa_domain::time::now() }

@@ -6,7 +6,7 @@ use baspa_db::{TransactionTrait, users};
 use baspa_domain::{Capability, Role, UserId};
 use serde_json::json;
 
-use crate::{ActionError, Ctx};
+use crate::{ActionError, Ctx, journal};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -55,20 +55,8 @@ pub async fn create_user(
     let tx = ctx.db.begin().await?;
     let row =
         users::insert(&tx, users::NewUser { email: &email, display_name, password_hash: &hash, role }, ctx.now).await?;
-    let actor = ctx.actor.journal();
-    baspa_db::journal::append(
-        &tx,
-        baspa_db::journal::NewEntry {
-            at: ctx.now,
-            actor: &actor,
-            action: "user.create",
-            entity_kind: "user",
-            entity_id: Some(row.id),
-            before: None,
-            after: Some(json!({"email": email, "display_name": display_name, "role": role.as_str()})),
-        },
-    )
-    .await?;
+    let after = Some(json!({"email": email, "display_name": display_name, "role": role.as_str()}));
+    journal(ctx, &tx, "user.create", "user", Some(row.id), None, after).await?;
     tx.commit().await?;
     Ok(UserId(row.id))
 }
@@ -82,20 +70,7 @@ pub async fn set_password(ctx: &Ctx<'_>, email: &str, password: &str) -> Result<
     let user =
         users::find_by_email(&tx, &email).await?.ok_or_else(|| ActionError::NotFound(format!("user {email}")))?;
     users::set_password_hash(&tx, UserId(user.id), &hash, ctx.now).await?;
-    let actor = ctx.actor.journal();
-    baspa_db::journal::append(
-        &tx,
-        baspa_db::journal::NewEntry {
-            at: ctx.now,
-            actor: &actor,
-            action: "user.password_set",
-            entity_kind: "user",
-            entity_id: Some(user.id),
-            before: None,
-            after: Some(json!({"email": email})),
-        },
-    )
-    .await?;
+    journal(ctx, &tx, "user.password_set", "user", Some(user.id), None, Some(json!({"email": email}))).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! Site-level actions: languages (ML-1) and settings.
 
-use baspa_db::{TransactionTrait, journal, languages};
+use baspa_db::{TransactionTrait, languages};
 use baspa_domain::{Capability, LanguageSpec};
 use serde_json::json;
 
-use crate::{ActionError, Ctx};
+use crate::{ActionError, Ctx, journal};
 
 /// Adds or changes a language. Exactly one language is the default; setting a new default
 /// clears the flag on the others in the same transaction.
@@ -24,22 +24,11 @@ pub async fn upsert_language(ctx: &Ctx<'_>, spec: &LanguageSpec) -> Result<(), A
             }
         }
     }
-    let actor = ctx.actor.journal();
-    journal::append(
-        &tx,
-        journal::NewEntry {
-            at: ctx.now,
-            actor: &actor,
-            action: if before.is_some() { "language.update" } else { "language.create" },
-            entity_kind: "language",
-            entity_id: None,
-            before: before.map(
-                |b| json!({"code": b.code, "routing": [b.routing_mode, b.routing_value], "is_default": b.is_default}),
-            ),
-            after: Some(serde_json::to_value(spec).unwrap_or_default()),
-        },
-    )
-    .await?;
+    let action = if before.is_some() { "language.update" } else { "language.create" };
+    let before = before
+        .map(|b| json!({"code": b.code, "routing": [b.routing_mode, b.routing_value], "is_default": b.is_default}));
+    let after = Some(serde_json::to_value(spec).unwrap_or_default());
+    journal(ctx, &tx, action, "language", None, before, after).await?;
     tx.commit().await?;
     Ok(())
 }
