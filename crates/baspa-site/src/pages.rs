@@ -309,6 +309,35 @@ async fn versions_of(
 
 const PAGE_SIZE: u64 = 20;
 
+/// A plain list of entries under a heading (author, archive, tag pages).
+struct Listing {
+    heading: String,
+    versions: HashMap<String, String>,
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+async fn listing_page(
+    state: &SiteState,
+    visit: &Visit,
+    sections: &Sections,
+    listing: Listing,
+    rows: Vec<(translation::Model, item::Model)>,
+) -> Result<Response, SiteError> {
+    let view = SectionView {
+        chrome: chrome(state, visit, sections, &listing.heading, "", &listing.versions, &HashMap::new()),
+        heading: listing.heading,
+        description: String::new(),
+        body_html: String::new(),
+        breadcrumbs: Vec::new(),
+        children: Vec::new(),
+        cards: cards(state, visit, sections, rows).await?,
+        newer: listing.newer,
+        older: listing.older,
+    };
+    Ok(html(state.renderer.render("section.html", &view)?))
+}
+
 /// Author pages are addressed by a slug of the name, not the account id, so the site does not
 /// let anyone enumerate staff accounts (HD-7).
 fn author_slug(display_name: &str, lang: &str) -> Option<String> {
@@ -340,18 +369,8 @@ async fn author_page(state: &SiteState, visit: &Visit, sections: &Sections, slug
             author_slug(&user.display_name, l.code.as_str()).map(|s| (l.code.to_string(), format!("/author/{s}")))
         })
         .collect();
-    let view = SectionView {
-        chrome: chrome(state, visit, sections, &user.display_name, "", &versions, &HashMap::new()),
-        heading: user.display_name.clone(),
-        description: String::new(),
-        body_html: String::new(),
-        breadcrumbs: Vec::new(),
-        children: Vec::new(),
-        cards: cards(state, visit, sections, rows).await?,
-        newer,
-        older,
-    };
-    Ok(html(state.renderer.render("section.html", &view)?))
+    let listing = Listing { heading: user.display_name.clone(), versions, newer, older };
+    listing_page(state, visit, sections, listing, rows).await
 }
 
 /// `/archive/2026/11/`: a month of publications in Kazakhstan time.
@@ -387,18 +406,7 @@ async fn archive_page(
     let month_name = baspa_render::format_date(&from.with_timezone(&kz).to_rfc3339(), visit.code());
     let heading =
         format!("{}: {}", translate(visit.code(), "archive", None), month_name.split(',').next().unwrap_or_default());
-    let view = SectionView {
-        chrome: chrome(state, visit, sections, &heading, "", &versions, &HashMap::new()),
-        heading,
-        description: String::new(),
-        body_html: String::new(),
-        breadcrumbs: Vec::new(),
-        children: Vec::new(),
-        cards: cards(state, visit, sections, rows).await?,
-        newer,
-        older,
-    };
-    Ok(html(state.renderer.render("section.html", &view)?))
+    listing_page(state, visit, sections, Listing { heading, versions, newer, older }, rows).await
 }
 
 /// Trims the extra row fetched to detect an older page and returns (newer, older) links.
@@ -590,18 +598,8 @@ async fn tag_page(
     let rows = store::published_entries(&state.db, visit.code(), &filter).await?;
     let item = store::get_item(&state.db, ItemId(t.item_id)).await?;
     let versions = versions_of(state, visit, &item, |_, tr| Some(format!("/tag/{}", tr.slug))).await?;
-    let view = SectionView {
-        chrome: chrome(state, visit, sections, &t.title, "", &versions, &HashMap::new()),
-        heading: format!("{}: {}", translate(visit.code(), "tag", None), t.title),
-        description: String::new(),
-        body_html: String::new(),
-        breadcrumbs: Vec::new(),
-        children: Vec::new(),
-        cards: cards(state, visit, sections, rows).await?,
-        newer: None,
-        older: None,
-    };
-    Ok(html(state.renderer.render("section.html", &view)?))
+    let heading = format!("{}: {}", translate(visit.code(), "tag", None), t.title);
+    listing_page(state, visit, sections, Listing { heading, versions, newer: None, older: None }, rows).await
 }
 
 async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &str) -> Result<Response, SiteError> {
