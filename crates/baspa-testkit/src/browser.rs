@@ -104,6 +104,11 @@ impl Browser {
         self.call(reqwest::Method::POST, "/timeouts", Some(json!({"script": 120_000, "pageLoad": 60_000}))).await;
     }
 
+    /// Resizes the window (e.g. to a 320 px phone).
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.call(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
     }

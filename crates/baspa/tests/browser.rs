@@ -154,7 +154,22 @@ async fn ml4_browser_switches_languages_and_every_demo_page_passes_axe() {
     }
     assert!(violations.is_empty(), "{} accessibility violations:\n{}", violations.len(), violations.join("\n"));
 
+    // MO-1: at 320 px (a small phone) no page scrolls sideways.
+    browser.set_window_size(320, 800).await;
+    let width = browser.execute("return window.innerWidth", json!([])).await;
+    assert!(width.as_u64().is_some_and(|w| w <= 420), "the window did not shrink: {width}");
+    let mut too_wide = Vec::new();
+    for page in pages.iter().step_by(7).chain([&format!("{kk_base}/"), &format!("{ru_base}/")]) {
+        browser.goto(page).await;
+        let fits = browser.execute("return document.documentElement.scrollWidth <= window.innerWidth", json!([])).await;
+        if fits != json!(true) {
+            too_wide.push(page.clone());
+        }
+    }
+    assert!(too_wide.is_empty(), "pages wider than a 320 px screen: {too_wide:?}");
+
     // Negative control: the same check does see a fault when there is one.
+    browser.execute(AXE, json!([])).await;
     browser
         .execute(
             "const i = document.createElement('img'); i.src = '/x.png'; document.querySelector('main').appendChild(i);",
