@@ -13,7 +13,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation)]
+        vec![Box::new(M0001Foundation), Box::new(M0002EntryListingIndex)]
     }
 
     fn migration_table_name() -> DynIden {
@@ -419,5 +419,29 @@ impl MigrationTrait for M0001Foundation {
             .create(m)
             .await?;
         Ok(())
+    }
+}
+
+/// Listings of articles and documents filter on the `entry` slug scope (no join with `items`);
+/// this index lets every backend walk them in publication order instead of sorting.
+struct M0002EntryListingIndex;
+
+impl MigrationName for M0002EntryListingIndex {
+    fn name(&self) -> &str {
+        "m0002_entry_listing_index"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002EntryListingIndex {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        index(
+            m,
+            "translations_entry_listing_idx",
+            "translations",
+            &["lang", "slug_scope", "status", "published_at"],
+            false,
+        )
+        .await
     }
 }
