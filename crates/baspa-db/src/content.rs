@@ -297,13 +297,25 @@ pub async fn find_published(
     scope: &str,
     slug: &str,
 ) -> Result<Option<translation::Model>, StoreError> {
-    Ok(translation::Entity::find()
+    find_by_slug(db, lang, scope, slug, Some(ContentStatus::Published)).await
+}
+
+/// A translation by language, slug scope and slug, optionally only in one status.
+async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    lang: &str,
+    scope: &str,
+    slug: &str,
+    status: Option<ContentStatus>,
+) -> Result<Option<translation::Model>, StoreError> {
+    let mut q = translation::Entity::find()
         .filter(translation::Column::Lang.eq(lang))
         .filter(translation::Column::SlugScope.eq(scope))
-        .filter(translation::Column::Slug.eq(slug))
-        .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
-        .one(db)
-        .await?)
+        .filter(translation::Column::Slug.eq(slug));
+    if let Some(status) = status {
+        q = q.filter(translation::Column::Status.eq(status.as_str()));
+    }
+    Ok(q.one(db).await?)
 }
 
 /// Filter for listing published entries.
@@ -548,12 +560,7 @@ pub async fn find_any_status(
     scope: &str,
     slug: &str,
 ) -> Result<Option<translation::Model>, StoreError> {
-    Ok(translation::Entity::find()
-        .filter(translation::Column::Lang.eq(lang))
-        .filter(translation::Column::SlugScope.eq(scope))
-        .filter(translation::Column::Slug.eq(slug))
-        .one(db)
-        .await?)
+    find_by_slug(db, lang, scope, slug, None).await
 }
 
 /// Every published translation with its item, for sitemaps (two queries whatever the size).

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use baspa_db::content::{self as store, EntryFilter};
-use baspa_domain::{ItemKind, LanguageRouting};
+use baspa_domain::LanguageRouting;
 
-use crate::pages::{Sections, Visit, entry_path};
+use crate::pages::{Sections, Visit, entry_path, item_path};
 use crate::routing;
 use crate::{SiteError, SiteState};
 
@@ -102,14 +102,7 @@ pub async fn sitemap(state: &SiteState, visit: &Visit, code: &str) -> Result<Res
     for (t, item) in &rows {
         let Some(lang) = visit.languages.iter().find(|l| l.code.as_str() == t.lang) else { continue };
         let Some(secs) = sections.get(&t.lang) else { continue };
-        let path = match ItemKind::parse(&item.kind) {
-            Ok(ItemKind::Section) => secs.path_of(item.id),
-            Ok(ItemKind::Page) => Some(format!("/{}", t.slug)),
-            Ok(ItemKind::Tag) => Some(format!("/tag/{}", t.slug)),
-            Ok(ItemKind::Article | ItemKind::Document) => Some(entry_path(secs, item, t)),
-            Err(_) => None,
-        };
-        if let Some(path) = path {
+        if let Some(path) = item_path(secs, item, t) {
             let lastmod = t.updated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
             urls.entry(item.id).or_default().push((lang.bcp47.clone(), visit.absolute(lang, &path), lastmod));
         }

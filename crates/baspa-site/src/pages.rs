@@ -141,6 +141,18 @@ impl Sections {
     }
 }
 
+/// The path of any item's translation in that translation's language (`secs` is the section
+/// tree of that language). The one place that knows each kind's URL shape.
+pub(crate) fn item_path(secs: &Sections, item: &item::Model, t: &translation::Model) -> Option<String> {
+    match ItemKind::parse(&item.kind) {
+        Ok(ItemKind::Section) => secs.path_of(item.id),
+        Ok(ItemKind::Page) => Some(format!("/{}", t.slug)),
+        Ok(ItemKind::Tag) => Some(format!("/tag/{}", t.slug)),
+        Ok(ItemKind::Article | ItemKind::Document) => Some(entry_path(secs, item, t)),
+        Err(_) => None,
+    }
+}
+
 pub(crate) fn entry_path(sections: &Sections, item: &item::Model, t: &translation::Model) -> String {
     match item.section_id.and_then(|s| sections.path_of(s)) {
         Some(section_path) => format!("{section_path}{}", t.slug),
@@ -284,23 +296,24 @@ async fn home(state: &SiteState, visit: &Visit, sections: &Sections) -> Result<R
 }
 
 /// Paths of a translation group's published versions in every language.
+/// Paths of a translation group's published versions in every language. Reuses the current
+/// language's section tree and loads another language's tree only for kinds whose URL has one.
 async fn versions_of(
     state: &SiteState,
     visit: &Visit,
+    current: &Sections,
     item: &item::Model,
-    path_in: impl Fn(&Sections, &translation::Model) -> Option<String>,
 ) -> Result<HashMap<String, String>, SiteError> {
+    let needs_tree =
+        matches!(ItemKind::parse(&item.kind), Ok(ItemKind::Section | ItemKind::Article | ItemKind::Document));
     let mut out = HashMap::new();
     for t in store::translations_of_item(&state.db, ItemId(item.id)).await? {
-        if t.status != "published" {
+        if t.status != ContentStatus::Published.as_str() {
             continue;
         }
-        let other = if t.lang == visit.code() { None } else { Some(Sections::load(state, &t.lang).await?) };
-        let secs = match &other {
-            Some(s) => s,
-            None => &Sections::load(state, visit.code()).await?,
-        };
-        if let Some(p) = path_in(secs, &t) {
+        let other =
+            if needs_tree && t.lang != visit.code() { Some(Sections::load(state, &t.lang).await?) } else { None };
+        if let Some(p) = item_path(other.as_ref().unwrap_or(current), item, &t) {
             out.insert(t.lang.clone(), p);
         }
     }
@@ -432,7 +445,7 @@ async fn section_page(state: &SiteState, visit: &Visit, sections: &Sections, id:
     let mut rows = store::published_entries(&state.db, visit.code(), &filter).await?;
     let (newer, older) = pager(visit, &mut rows);
     let item = store::get_item(&state.db, ItemId(id)).await?;
-    let versions = versions_of(state, visit, &item, |secs, _| secs.path_of(id)).await?;
+    let versions = versions_of(state, visit, sections, &item).await?;
     let description = t.meta_description.clone().unwrap_or_else(|| t.excerpt.clone());
     let view = SectionView {
         chrome: chrome(
@@ -468,11 +481,11 @@ async fn entry_page(
     if canonical != requested {
         return Ok(moved_permanently(&visit.href(&canonical)).into_response());
     }
-    let versions = versions_of(state, visit, &item, |secs, tr| Some(entry_path(secs, &item, tr))).await?;
+    let versions = versions_of(state, visit, sections, &item).await?;
     let fallbacks = match item.section_id {
         Some(section_id) => {
             let section = store::get_item(&state.db, ItemId(section_id)).await?;
-            versions_of(state, visit, &section, |secs, _| secs.path_of(section_id)).await?
+            versions_of(state, visit, sections, &section).await?
         }
         None => HashMap::new(),
     };
@@ -561,7 +574,7 @@ async fn simple_page(
     t: translation::Model,
 ) -> Result<Response, SiteError> {
     let item = store::get_item(&state.db, ItemId(t.item_id)).await?;
-    let versions = versions_of(state, visit, &item, |_, tr| Some(format!("/{}", tr.slug))).await?;
+    let versions = versions_of(state, visit, sections, &item).await?;
     let description = t.meta_description.clone().unwrap_or_else(|| t.excerpt.clone());
     let view = EntryView {
         chrome: chrome(
@@ -597,7 +610,7 @@ async fn tag_page(
     let filter = EntryFilter { tag_id: Some(t.item_id), limit: 30, ..Default::default() };
     let rows = store::published_entries(&state.db, visit.code(), &filter).await?;
     let item = store::get_item(&state.db, ItemId(t.item_id)).await?;
-    let versions = versions_of(state, visit, &item, |_, tr| Some(format!("/tag/{}", tr.slug))).await?;
+    let versions = versions_of(state, visit, sections, &item).await?;
     let heading = format!("{}: {}", translate(visit.code(), "tag", None), t.title);
     listing_page(state, visit, sections, Listing { heading, versions, newer: None, older: None }, rows).await
 }
@@ -701,13 +714,7 @@ async fn redirect_target(
         return Ok(None);
     };
     let sections = Sections::load(state, code).await?;
-    let path = match ItemKind::parse(&item.kind) {
-        Ok(ItemKind::Section) => sections.path_of(item.id),
-        Ok(ItemKind::Page) => Some(format!("/{}", t.slug)),
-        Ok(ItemKind::Tag) => Some(format!("/tag/{}", t.slug)),
-        _ => Some(entry_path(&sections, &item, &t)),
-    };
-    Ok(path.map(|p| visit.absolute(spec, &p)))
+    Ok(item_path(&sections, &item, &t).map(|p| visit.absolute(spec, &p)))
 }
 
 fn error_page(state: &SiteState, visit: Option<&Visit>, err: &SiteError, request_id: &str) -> Response {
