@@ -12,6 +12,7 @@ use baspa_domain::{
 };
 use serde_json::{Value, json};
 
+use crate::rights::{Scope, item_scope, section_scope};
 use crate::{ActionError, Ctx, journal};
 
 /// The editable fields of one language version, as they arrive from a form, the API or an import.
@@ -214,7 +215,6 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
         ItemKind::Section | ItemKind::Tag | ItemKind::Page => Capability::ManageStructure,
         ItemKind::Article | ItemKind::Document => Capability::CreateContent,
     };
-    ctx.actor.require(capability, "create content here")?;
     if input.translations.is_empty() {
         return Err(ActionError::Invalid("an item needs at least one language version".into()));
     }
@@ -224,6 +224,14 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
         if s.kind != ItemKind::Section.as_str() {
             return Err(ActionError::Invalid(format!("item {section} is not a section")));
         }
+    }
+    let scope = match input.kind {
+        ItemKind::Section => section_scope(&tx, input.parent).await?,
+        ItemKind::Article | ItemKind::Document => section_scope(&tx, input.section).await?,
+        ItemKind::Tag | ItemKind::Page => Scope::site(),
+    };
+    for t in &input.translations {
+        ctx.actor.require_in(capability, &scope.clone().in_lang(t.lang.as_str()), "create content here")?;
     }
     let item = store::insert_item(
         &tx,
@@ -272,9 +280,12 @@ pub async fn add_translation(
     item_id: ItemId,
     input: TranslationInput,
 ) -> Result<TranslationId, ActionError> {
-    ctx.actor.require(Capability::Translate, "translate content")?;
     let tx = ctx.db.begin().await?;
     let item = store::get_item(&tx, item_id).await?;
+    let scope = item_scope(&tx, &item).await?.in_lang(input.lang.as_str());
+    if !(ctx.actor.may(Capability::Translate, &scope) || is_own_and_editable(ctx, &item, &scope)) {
+        return Err(ActionError::NotPermitted { action: "translate this item" });
+    }
     if store::translations_of_item(&tx, item_id).await?.iter().any(|t| t.lang == input.lang.as_str()) {
         return Err(ActionError::Invalid(format!("item {item_id} already has a {} version", input.lang)));
     }
@@ -298,11 +309,7 @@ pub async fn revise_translation(
     let tx = ctx.db.begin().await?;
     let row = store::get_translation(&tx, id).await?;
     let item = store::get_item(&tx, ItemId(row.item_id)).await?;
-    let is_own = item.author_id.is_some() && item.author_id == ctx.actor.user_id.map(|u| u.0);
-    let allowed = ctx.actor.role.allows(Capability::EditAnyContent)
-        || (is_own && ctx.actor.role.allows(Capability::EditOwnContent))
-        || ctx.actor.role.allows(Capability::Translate);
-    if !allowed {
+    if !may_edit(ctx, &tx, &item, &row.lang).await? {
         return Err(ActionError::NotPermitted { action: "edit this item" });
     }
     if input.lang.as_str() != row.lang {
@@ -344,6 +351,9 @@ pub async fn revise_translation(
     let mut after = content_summary(&updated);
     after["revision"] = json!(rev.number);
     after["revision_body_hash"] = json!(rev.body_hash);
+    if let Some(note) = note {
+        after["note"] = json!(note);
+    }
     journal(ctx, &tx, "translation.revise", "translation", Some(row.id), Some(before), Some(after)).await?;
     tx.commit().await?;
     Ok(RevisionId(rev.id))
@@ -363,9 +373,10 @@ fn apply_content(row: &mut translation::Model, c: &TranslationContent) {
 /// Publishes the latest revision of a translation now, or schedules it when `at` is in the
 /// future (a `content.publish` job runs it then). Needs the publish right (SC-1).
 pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Timestamp>) -> Result<(), ActionError> {
-    ctx.actor.require(Capability::Publish, "publish")?;
     let tx = ctx.db.begin().await?;
     let row = store::get_translation(&tx, id).await?;
+    let item = store::get_item(&tx, ItemId(row.item_id)).await?;
+    ctx.actor.require_in(Capability::Publish, &item_scope(&tx, &item).await?.in_lang(&row.lang), "publish here")?;
     if row.status == ContentStatus::Trashed.as_str() {
         return Err(ActionError::Invalid("restore the item from the trash before publishing it".into()));
     }
@@ -413,9 +424,9 @@ pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Ti
 /// Moves every language version of an item to the trash, remembering each one's status so a
 /// restore puts it back as it was (SC-1: deletion is its own right and goes through the trash).
 pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
-    ctx.actor.require(Capability::Trash, "move content to the trash")?;
     let tx = ctx.db.begin().await?;
-    store::get_item(&tx, item_id).await?;
+    let item = store::get_item(&tx, item_id).await?;
+    ctx.actor.require_in(Capability::Trash, &item_scope(&tx, &item).await?, "move this item to the trash")?;
     let rows = store::translations_of_item(&tx, item_id).await?;
     let before: Vec<Value> = rows.iter().map(content_summary).collect();
     for row in rows {
@@ -446,8 +457,9 @@ pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
 
 /// Restores an item from the trash to the statuses it had.
 pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
-    ctx.actor.require(Capability::RestoreFromTrash, "restore content from the trash")?;
     let tx = ctx.db.begin().await?;
+    let item = store::get_item(&tx, item_id).await?;
+    ctx.actor.require_in(Capability::RestoreFromTrash, &item_scope(&tx, &item).await?, "restore this item")?;
     let rows = store::translations_of_item(&tx, item_id).await?;
     let mut after = Vec::new();
     for row in rows {
@@ -482,12 +494,13 @@ pub struct CommentInput<'a> {
 
 /// Records a comment in a given moderation state (importer, demo, moderators).
 pub async fn add_comment(ctx: &Ctx<'_>, input: CommentInput<'_>) -> Result<CommentId, ActionError> {
-    ctx.actor.require(Capability::ModerateComments, "add moderated comments")?;
     if input.body.trim().is_empty() || input.author_name.trim().is_empty() {
         return Err(ActionError::Invalid("a comment needs an author name and text".into()));
     }
     let tx = ctx.db.begin().await?;
-    store::get_item(&tx, input.item_id).await?;
+    let item = store::get_item(&tx, input.item_id).await?;
+    let scope = item_scope(&tx, &item).await?.in_lang(input.lang);
+    ctx.actor.require_in(Capability::ModerateComments, &scope, "add moderated comments")?;
     let row = store::insert_comment(
         &tx,
         NewComment {
@@ -559,7 +572,9 @@ pub async fn add_redirect(
 
 /// Registers a stored media file (the caller has already written it under `storage_key`).
 pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<MediaId, ActionError> {
-    ctx.actor.require(Capability::CreateContent, "upload media")?;
+    if !ctx.actor.may_somewhere(Capability::CreateContent) {
+        return Err(ActionError::NotPermitted { action: "upload media" });
+    }
     let tx = ctx.db.begin().await?;
     let row = store::insert_media(&tx, new, ctx.now).await?;
     journal(ctx, &tx, "media.create", "media", Some(row.id), None, Some(json!({"storage_key": row.storage_key, "mime": row.mime, "content_hash": row.content_hash, "bytes": row.byte_size}))).await?;
@@ -569,9 +584,12 @@ pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<M
 
 /// An author hands a draft to the editors (SC-1): draft → in review.
 pub async fn submit_for_review(ctx: &Ctx<'_>, id: TranslationId) -> Result<(), ActionError> {
-    ctx.actor.require(Capability::EditOwnContent, "submit content for review")?;
     let tx = ctx.db.begin().await?;
     let row = store::get_translation(&tx, id).await?;
+    let item = store::get_item(&tx, ItemId(row.item_id)).await?;
+    if !may_edit(ctx, &tx, &item, &row.lang).await? {
+        return Err(ActionError::NotPermitted { action: "submit this item for review" });
+    }
     if row.status != ContentStatus::Draft.as_str() {
         return Err(ActionError::Invalid(format!("only drafts can be submitted; this one is {}", row.status)));
     }
@@ -582,6 +600,160 @@ pub async fn submit_for_review(ctx: &Ctx<'_>, id: TranslationId) -> Result<(), A
     let updated = store::save_translation(&tx, updated).await?;
     journal(ctx, &tx, "translation.submit", "translation", Some(row.id), Some(before), Some(content_summary(&updated)))
         .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn is_own_and_editable(ctx: &Ctx<'_>, item: &baspa_db::entity::item::Model, scope: &Scope) -> bool {
+    let is_own = item.author_id.is_some() && item.author_id == ctx.actor.user_id.map(|u| u.0);
+    is_own && ctx.actor.may(Capability::EditOwnContent, scope)
+}
+
+/// Editing one language version: any content with the edit-any right, one's own with the
+/// edit-own right, or a translation in a language the actor translates.
+async fn may_edit(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    item: &baspa_db::entity::item::Model,
+    lang: &str,
+) -> Result<bool, ActionError> {
+    let scope = item_scope(tx, item).await?.in_lang(lang);
+    Ok(ctx.actor.may(Capability::EditAnyContent, &scope)
+        || is_own_and_editable(ctx, item, &scope)
+        || ctx.actor.may(Capability::Translate, &scope))
+}
+
+/// An editor sends a translation in review back to its author with a comment (SC-1).
+pub async fn return_to_author(ctx: &Ctx<'_>, id: TranslationId, comment: &str) -> Result<(), ActionError> {
+    let comment = comment.trim();
+    if comment.is_empty() {
+        return Err(ActionError::Invalid("say what the author should change".into()));
+    }
+    let tx = ctx.db.begin().await?;
+    let row = store::get_translation(&tx, id).await?;
+    let item = store::get_item(&tx, ItemId(row.item_id)).await?;
+    let scope = item_scope(&tx, &item).await?.in_lang(&row.lang);
+    ctx.actor.require_in(Capability::Publish, &scope, "review content here")?;
+    if row.status != ContentStatus::InReview.as_str() {
+        return Err(ActionError::Invalid(format!(
+            "only content in review can be returned; this one is {}",
+            row.status
+        )));
+    }
+    let before = content_summary(&row);
+    let mut updated = row.clone();
+    updated.status = ContentStatus::Draft.as_str().to_owned();
+    updated.updated_at = ctx.now;
+    let updated = store::save_translation(&tx, updated).await?;
+    let mut after = content_summary(&updated);
+    after["comment"] = json!(comment);
+    journal(ctx, &tx, "translation.return", "translation", Some(row.id), Some(before), Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes a published translation off the site now, or at a time (a `content.unpublish` job).
+/// It becomes a draft again, keeping its first publication date.
+pub async fn unpublish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Timestamp>) -> Result<(), ActionError> {
+    let tx = ctx.db.begin().await?;
+    let row = store::get_translation(&tx, id).await?;
+    let item = store::get_item(&tx, ItemId(row.item_id)).await?;
+    let scope = item_scope(&tx, &item).await?.in_lang(&row.lang);
+    ctx.actor.require_in(Capability::Publish, &scope, "unpublish here")?;
+    if !matches!(ContentStatus::parse(&row.status), Ok(ContentStatus::Published | ContentStatus::Scheduled)) {
+        return Err(ActionError::Invalid(format!(
+            "only published content can be unpublished; this one is {}",
+            row.status
+        )));
+    }
+    let before = content_summary(&row);
+    let mut updated = row.clone();
+    updated.updated_at = ctx.now;
+    let action = match at.map(baspa_domain::time::to_seconds) {
+        Some(when) if when > ctx.now => {
+            updated.unpublish_at = Some(when);
+            jobs::enqueue(
+                &tx,
+                "content.unpublish",
+                json!({"translation_id": id.0}),
+                Some(format!("content.unpublish:{id}")),
+                when,
+            )
+            .await?;
+            "translation.schedule_unpublish"
+        }
+        _ => {
+            updated.status = ContentStatus::Draft.as_str().to_owned();
+            updated.unpublish_at = None;
+            updated.publish_at = None;
+            updated.live_revision_id = None;
+            enqueue_removal_followups(&tx, ItemId(row.item_id), ctx.now).await?;
+            "translation.unpublish"
+        }
+    };
+    let updated = store::save_translation(&tx, updated).await?;
+    store::touch_item(&tx, ItemId(row.item_id), ctx.now).await?;
+    journal(ctx, &tx, action, "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn enqueue_removal_followups(tx: &DatabaseTransaction, item: ItemId, now: Timestamp) -> Result<(), ActionError> {
+    jobs::enqueue(tx, "search.remove", json!({"item_id": item.0}), Some(format!("search.remove:{item}")), now).await?;
+    jobs::enqueue(tx, "cache.purge", json!({"item_id": item.0}), Some(format!("cache.purge:{item}")), now).await?;
+    Ok(())
+}
+
+/// Saves an older revision's content as a new revision (CM-10): history is never rewritten.
+pub async fn restore_revision(
+    ctx: &Ctx<'_>,
+    id: TranslationId,
+    revision: RevisionId,
+) -> Result<RevisionId, ActionError> {
+    let (old, lang) = {
+        let rev = store::get_revision(ctx.db, revision.0).await?;
+        if rev.translation_id != id.0 {
+            return Err(ActionError::Invalid(format!("revision {revision} belongs to another translation")));
+        }
+        let lang = LangCode::parse(&rev.lang).map_err(|e| ActionError::Invalid(e.to_string()))?;
+        (rev, lang)
+    };
+    let input = TranslationInput {
+        lang,
+        title: old.title.clone(),
+        slug: Slug::parse(&old.slug).ok(),
+        excerpt: old.excerpt.clone(),
+        body_html: old.body.clone(),
+        meta_title: old.meta_title.clone(),
+        meta_description: old.meta_description.clone(),
+        meta_keywords: old.meta_keywords.clone(),
+        fields: old.fields.clone(),
+    };
+    let note = format!("restored from revision {}", old.number);
+    match revise_translation(ctx, id, input.clone(), Some(&note)).await {
+        // The old slug went to another item meanwhile: keep the current one.
+        Err(ActionError::SlugTaken { .. }) => {
+            let current = store::get_translation(ctx.db, id).await?;
+            let input = TranslationInput { slug: Slug::parse(&current.slug).ok(), ..input };
+            revise_translation(ctx, id, input, Some(&note)).await
+        }
+        other => other,
+    }
+}
+
+/// Deletes a trashed item for good (its own right, SC-1). The journal keeps what was deleted.
+pub async fn purge_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
+    let tx = ctx.db.begin().await?;
+    let item = store::get_item(&tx, item_id).await?;
+    ctx.actor.require_in(Capability::Purge, &item_scope(&tx, &item).await?, "delete this item for good")?;
+    let rows = store::translations_of_item(&tx, item_id).await?;
+    if rows.iter().any(|t| t.status != ContentStatus::Trashed.as_str()) {
+        return Err(ActionError::Invalid("move the item to the trash before deleting it for good".into()));
+    }
+    let before: Vec<Value> = rows.iter().map(content_summary).collect();
+    store::delete_item(&tx, item_id).await?;
+    enqueue_removal_followups(&tx, item_id, ctx.now).await?;
+    journal(ctx, &tx, "item.purge", item.kind.as_str(), Some(item_id.0), Some(json!(before)), None).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -38,6 +38,7 @@ impl From<StoreError> for ActionError {
             StoreError::SlugTaken { lang, slug } => ActionError::SlugTaken { lang, slug },
             StoreError::EmailTaken(email) => ActionError::EmailTaken(email),
             StoreError::NotFound(what) => ActionError::NotFound(what),
+            StoreError::InUse(what) => ActionError::Invalid(what),
             StoreError::Internal(e) => ActionError::Internal(e),
         }
     }

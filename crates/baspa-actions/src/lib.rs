@@ -3,10 +3,13 @@
 //! The admin, the API, the importer, the CLI and the demo seeder all call these; nothing else
 //! writes content.
 
+pub mod auth;
 mod content;
 mod error;
 mod people;
+mod rights;
 mod site;
+pub mod totp;
 
 use baspa_db::journal::JournalActor;
 use baspa_domain::{Capability, Role, Timestamp, UserId};
@@ -15,6 +18,7 @@ use sea_orm::DatabaseConnection;
 pub use content::*;
 pub use error::ActionError;
 pub use people::*;
+pub use rights::{Grant, Scope};
 pub use site::*;
 
 /// Who performs an action and from where (SC-2).
@@ -23,6 +27,8 @@ pub struct Actor {
     pub user_id: Option<UserId>,
     pub label: String,
     pub role: Role,
+    /// Where the role applies; empty means site-wide (see `rights`).
+    pub grants: Vec<Grant>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -30,11 +36,18 @@ pub struct Actor {
 impl Actor {
     /// A built-in process (demo seeder, importer, CLI run by the operator) acting with full rights.
     pub fn system(label: &str) -> Self {
-        Self { user_id: None, label: label.to_owned(), role: Role::Administrator, ip: None, user_agent: None }
+        Self {
+            user_id: None,
+            label: label.to_owned(),
+            role: Role::Administrator,
+            grants: Vec::new(),
+            ip: None,
+            user_agent: None,
+        }
     }
 
     pub fn user(id: UserId, email: &str, role: Role) -> Self {
-        Self { user_id: Some(id), label: email.to_owned(), role, ip: None, user_agent: None }
+        Self { user_id: Some(id), label: email.to_owned(), role, grants: Vec::new(), ip: None, user_agent: None }
     }
 
     fn journal(&self) -> JournalActor {
@@ -46,8 +59,9 @@ impl Actor {
         }
     }
 
+    /// Site-wide rights: users, settings, languages, redirects.
     fn require(&self, capability: Capability, action: &'static str) -> Result<(), ActionError> {
-        if self.role.allows(capability) { Ok(()) } else { Err(ActionError::NotPermitted { action }) }
+        self.require_in(capability, &Scope::site(), action)
     }
 }
 

@@ -74,3 +74,65 @@ pub async fn set_password(ctx: &Ctx<'_>, email: &str, password: &str) -> Result<
     tx.commit().await?;
     Ok(())
 }
+
+/// Grants a role within a section subtree and/or a language (CM-4). Once an account has grants,
+/// only its grants apply (see `rights`).
+pub async fn grant_right(
+    ctx: &Ctx<'_>,
+    user: UserId,
+    role: Role,
+    section: Option<baspa_domain::ItemId>,
+    lang: Option<&baspa_domain::LangCode>,
+) -> Result<i64, ActionError> {
+    ctx.actor.require(Capability::ManageUsers, "manage users' rights")?;
+    let tx = ctx.db.begin().await?;
+    users::get(&tx, user).await?;
+    if let Some(section) = section {
+        let item = baspa_db::content::get_item(&tx, section).await?;
+        if item.kind != baspa_domain::ItemKind::Section.as_str() {
+            return Err(ActionError::Invalid(format!("item {section} is not a section")));
+        }
+    }
+    let row = users::insert_grant(
+        &tx,
+        users::NewGrant { user_id: user, role, section_item_id: section.map(|s| s.0), lang: lang.map(|l| l.as_str()) },
+        ctx.now,
+    )
+    .await?;
+    let after = json!({"user_id": user.0, "role": role.as_str(), "section_id": row.section_item_id, "lang": row.lang});
+    journal(ctx, &tx, "grant.create", "grant", Some(row.id), None, Some(after)).await?;
+    tx.commit().await?;
+    Ok(row.id)
+}
+
+pub async fn revoke_right(ctx: &Ctx<'_>, grant_id: i64) -> Result<(), ActionError> {
+    ctx.actor.require(Capability::ManageUsers, "manage users' rights")?;
+    let tx = ctx.db.begin().await?;
+    let row = users::delete_grant(&tx, grant_id).await?;
+    let before = json!({"user_id": row.user_id, "role": row.role, "section_id": row.section_item_id, "lang": row.lang});
+    journal(ctx, &tx, "grant.delete", "grant", Some(grant_id), Some(before), None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Changes an account's role or switches it off; switching off ends its sessions at once.
+pub async fn update_account(ctx: &Ctx<'_>, user: UserId, role: Role, is_active: bool) -> Result<(), ActionError> {
+    ctx.actor.require(Capability::ManageUsers, "manage users")?;
+    if ctx.actor.user_id == Some(user) && (!is_active || role != Role::Administrator) {
+        return Err(ActionError::Invalid("you cannot demote or switch off your own account".into()));
+    }
+    let tx = ctx.db.begin().await?;
+    let mut row = users::get(&tx, user).await?;
+    let before = json!({"role": row.role, "is_active": row.is_active});
+    row.role = role.as_str().to_owned();
+    row.is_active = is_active;
+    row.updated_at = ctx.now;
+    users::save(&tx, row).await?;
+    if !is_active {
+        baspa_db::staff_access::revoke_sessions_of(&tx, user, ctx.now).await?;
+    }
+    let after = json!({"role": role.as_str(), "is_active": is_active});
+    journal(ctx, &tx, "user.update", "user", Some(user.0), Some(before), Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -574,3 +574,34 @@ pub async fn all_published(db: &impl ConnectionTrait) -> Result<Vec<(translation
     let items: HashMap<i64, item::Model> = item::Entity::find().all(db).await?.into_iter().map(|i| (i.id, i)).collect();
     Ok(rows.into_iter().filter_map(|t| items.get(&t.item_id).cloned().map(|i| (t, i))).collect())
 }
+
+/// A section and its ancestors, nearest first; the walk is bounded so a cycle made by hand in
+/// the database cannot loop.
+pub async fn section_ancestry(db: &impl ConnectionTrait, section: ItemId) -> Result<Vec<i64>, StoreError> {
+    const MAX_DEPTH: usize = 32;
+    let mut chain = Vec::new();
+    let mut next = Some(section.0);
+    while let Some(id) = next {
+        if chain.len() >= MAX_DEPTH || chain.contains(&id) {
+            break;
+        }
+        let row = get_item(db, ItemId(id)).await?;
+        chain.push(id);
+        next = row.parent_id;
+    }
+    Ok(chain)
+}
+
+/// Deletes an item; its translations, revisions, tags, relations and comments go with it (FK
+/// cascades). Refused while other items sit under it.
+pub async fn delete_item(db: &impl ConnectionTrait, id: ItemId) -> Result<(), StoreError> {
+    let dependants = item::Entity::find()
+        .filter(Condition::any().add(item::Column::ParentId.eq(id.0)).add(item::Column::SectionId.eq(id.0)))
+        .count(db)
+        .await?;
+    if dependants > 0 {
+        return Err(StoreError::InUse(format!("item {id} still holds {dependants} other items")));
+    }
+    item::Entity::delete_by_id(id.0).exec(db).await?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod journal;
 pub mod languages;
 pub mod migration;
+pub mod staff_access;
 pub mod users;
 
 pub use connect::{ConnectError, connect, migrate, redact_url};
@@ -26,6 +27,8 @@ pub enum StoreError {
     EmailTaken(String),
     #[error("{0} was not found")]
     NotFound(String),
+    #[error("{0}")]
+    InUse(String),
     #[error("storage error: {0}")]
     Internal(#[from] DbErr),
 }

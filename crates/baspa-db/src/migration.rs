@@ -13,7 +13,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation), Box::new(M0002EntryListingIndex)]
+        vec![Box::new(M0001Foundation), Box::new(M0002EntryListingIndex), Box::new(M0003StaffAccess)]
     }
 
     fn migration_table_name() -> DynIden {
@@ -441,6 +441,74 @@ impl MigrationTrait for M0002EntryListingIndex {
             "translations",
             &["lang", "slug_scope", "status", "published_at"],
             false,
+        )
+        .await
+    }
+}
+
+/// Staff sign-in (issue 4, HD-10): sessions stored in the database, throttling counters per
+/// account and per IP, one-time password-reset tokens, and the last TOTP step used (replay guard).
+struct M0003StaffAccess;
+
+impl MigrationName for M0003StaffAccess {
+    fn name(&self) -> &str {
+        "m0003_staff_access"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003StaffAccess {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use ForeignKeyAction::Cascade;
+        let b = m.get_database_backend();
+
+        TableSpec::new("sessions", b)
+            .id()
+            .string("token_hash", 64)
+            .bigint("user_id")
+            .string("csrf_token", 64)
+            .boolean("second_factor_done")
+            .text_null("pending_totp_secret")
+            .string_null("ip", 64)
+            .string_null("user_agent", 500)
+            .timestamp("created_at")
+            .timestamp("last_seen_at")
+            .timestamp("expires_at")
+            .timestamp_null("revoked_at")
+            .references("user_id", "users", Cascade)
+            .create(m)
+            .await?;
+        index(m, "sessions_token_hash_unique", "sessions", &["token_hash"], true).await?;
+        index(m, "sessions_user_idx", "sessions", &["user_id"], false).await?;
+
+        // One row per throttled key ("account:<id>" or "ip:<address>").
+        TableSpec::new("login_throttle", b)
+            .id()
+            .string("throttle_key", 128)
+            .int("failures")
+            .timestamp("window_started_at")
+            .timestamp_null("locked_until")
+            .create(m)
+            .await?;
+        index(m, "login_throttle_key_unique", "login_throttle", &["throttle_key"], true).await?;
+
+        TableSpec::new("password_resets", b)
+            .id()
+            .string("token_hash", 64)
+            .bigint("user_id")
+            .timestamp("created_at")
+            .timestamp("expires_at")
+            .timestamp_null("used_at")
+            .references("user_id", "users", Cascade)
+            .create(m)
+            .await?;
+        index(m, "password_resets_token_hash_unique", "password_resets", &["token_hash"], true).await?;
+
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new("users"))
+                .add_column(ColumnDef::new(Alias::new("totp_last_step")).big_integer().null())
+                .to_owned(),
         )
         .await
     }

@@ -4,7 +4,7 @@ use baspa_domain::{Role, Timestamp, UserId};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::StoreError;
-use crate::entity::user;
+use crate::entity::{grant, user};
 
 pub struct NewUser<'a> {
     pub email: &'a str,
@@ -24,6 +24,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUser<'_>, now: Timestamp)
         role: Set(new.role.as_str().to_owned()),
         is_active: Set(true),
         totp_secret: Set(None),
+        totp_last_step: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -63,4 +64,49 @@ pub async fn set_password_hash(
     active.updated_at = Set(now);
     active.update(db).await?;
     Ok(())
+}
+
+/// Saves changed account fields (role, active flag, TOTP secret and step).
+pub async fn save(db: &impl ConnectionTrait, row: user::Model) -> Result<user::Model, StoreError> {
+    let active: user::ActiveModel = row.into();
+    Ok(active.reset_all().update(db).await?)
+}
+
+pub struct NewGrant<'a> {
+    pub user_id: UserId,
+    pub role: Role,
+    pub section_item_id: Option<i64>,
+    pub lang: Option<&'a str>,
+}
+
+pub async fn insert_grant(
+    db: &impl ConnectionTrait,
+    new: NewGrant<'_>,
+    now: Timestamp,
+) -> Result<grant::Model, StoreError> {
+    Ok(grant::ActiveModel {
+        user_id: Set(new.user_id.0),
+        role: Set(new.role.as_str().to_owned()),
+        section_item_id: Set(new.section_item_id),
+        lang: Set(new.lang.map(str::to_owned)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn grants_of(db: &impl ConnectionTrait, user_id: UserId) -> Result<Vec<grant::Model>, StoreError> {
+    Ok(grant::Entity::find()
+        .filter(grant::Column::UserId.eq(user_id.0))
+        .order_by_asc(grant::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn delete_grant(db: &impl ConnectionTrait, id: i64) -> Result<grant::Model, StoreError> {
+    let row =
+        grant::Entity::find_by_id(id).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("grant {id}")))?;
+    grant::Entity::delete_by_id(id).exec(db).await?;
+    Ok(row)
 }

@@ -13,6 +13,8 @@ pub struct Model {
     pub role: String,
     pub is_active: bool,
     pub totp_secret: Option<String>,
+    /// The last TOTP time step accepted, so a code cannot be used twice.
+    pub totp_last_step: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

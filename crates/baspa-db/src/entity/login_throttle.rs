@@ -1,0 +1,19 @@
+//! Entity for the `login_throttle` table: failed sign-ins per account and per IP.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "login_throttle")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub throttle_key: String,
+    pub failures: i32,
+    pub window_started_at: DateTimeUtc,
+    pub locked_until: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
