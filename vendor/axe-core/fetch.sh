@@ -5,6 +5,6 @@ version=4.14.1
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && npm pack "axe-core@$version" >/dev/null && tar xzf "axe-core-$version.tgz")
+(cd "$tmp" && npm pack --silent "axe-core@$version" >/dev/null && tar xzf "axe-core-$version.tgz")
 cp "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$tmp/package/LICENSE-3RD-PARTY.txt" .
 echo "axe-core $version" > VERSION

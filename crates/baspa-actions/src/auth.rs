@@ -410,3 +410,10 @@ pub async fn reset_password(
     tx.commit().await?;
     Ok(())
 }
+
+/// The same session re-read from the database (after a request changed it).
+pub async fn reload_session(db: &DatabaseConnection, staff: &StaffSession) -> Result<StaffSession, ActionError> {
+    let session = store::get_session(db, staff.session.id).await?;
+    let user = users::get(db, UserId(staff.user.id)).await?;
+    Ok(StaffSession { session, user, actor: staff.actor.clone(), stage: staff.stage })
+}

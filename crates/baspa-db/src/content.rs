@@ -605,3 +605,101 @@ pub async fn delete_item(db: &impl ConnectionTrait, id: ItemId) -> Result<(), St
     item::Entity::delete_by_id(id.0).exec(db).await?;
     Ok(())
 }
+
+/// What the admin's content list filters on. Text matches titles (case as stored; LIKE with
+/// the pattern characters escaped).
+#[derive(Debug, Default, Clone)]
+pub struct AdminFilter {
+    pub kinds: Vec<ItemKind>,
+    pub status: Option<ContentStatus>,
+    pub lang: Option<String>,
+    pub section_id: Option<i64>,
+    pub author_id: Option<i64>,
+    pub title_contains: Option<String>,
+    /// Items lacking a version in this language (CM-3).
+    pub missing_lang: Option<String>,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+/// One page of items for the admin, most recently changed first, each with all its language
+/// versions, and the total count. Three queries whatever the page size.
+pub async fn admin_items(
+    db: &impl ConnectionTrait,
+    filter: &AdminFilter,
+) -> Result<(Vec<(item::Model, Vec<translation::Model>)>, u64), StoreError> {
+    use sea_orm::sea_query::Query;
+    let mut cond = Condition::all();
+    if !filter.kinds.is_empty() {
+        cond = cond.add(item::Column::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
+    }
+    if let Some(section) = filter.section_id {
+        cond = cond.add(item::Column::SectionId.eq(section));
+    }
+    if let Some(author) = filter.author_id {
+        cond = cond.add(item::Column::AuthorId.eq(author));
+    }
+    let mut t_cond = Condition::all();
+    let mut has_t_filter = false;
+    if let Some(status) = filter.status {
+        t_cond = t_cond.add(translation::Column::Status.eq(status.as_str()));
+        has_t_filter = true;
+    }
+    if let Some(lang) = &filter.lang {
+        t_cond = t_cond.add(translation::Column::Lang.eq(lang.as_str()));
+        has_t_filter = true;
+    }
+    if let Some(text) = filter.title_contains.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        t_cond = t_cond.add(sea_orm::sea_query::ExprTrait::like(
+            Expr::col(translation::Column::Title),
+            sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'),
+        ));
+        has_t_filter = true;
+    }
+    if has_t_filter {
+        cond = cond.add(item::Column::Id.in_subquery(
+            Query::select().column(translation::Column::ItemId).from(translation::Entity).cond_where(t_cond).to_owned(),
+        ));
+    }
+    if let Some(lang) = &filter.missing_lang {
+        cond = cond.add(
+            item::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(translation::Column::ItemId)
+                    .from(translation::Entity)
+                    .and_where(translation::Column::Lang.eq(lang.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let total = item::Entity::find().filter(cond.clone()).count(db).await?;
+    let items = item::Entity::find()
+        .filter(cond)
+        .order_by_desc(item::Column::UpdatedAt)
+        .order_by_desc(item::Column::Id)
+        .limit(filter.limit.max(1))
+        .offset(filter.offset)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+    let mut by_item: HashMap<i64, Vec<translation::Model>> = HashMap::new();
+    for t in translation::Entity::find()
+        .filter(translation::Column::ItemId.is_in(ids))
+        .order_by_asc(translation::Column::Id)
+        .all(db)
+        .await?
+    {
+        by_item.entry(t.item_id).or_default().push(t);
+    }
+    Ok((
+        items
+            .into_iter()
+            .map(|i| {
+                let ts = by_item.remove(&i.id).unwrap_or_default();
+                (i, ts)
+            })
+            .collect(),
+        total,
+    ))
+}

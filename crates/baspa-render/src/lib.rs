@@ -25,6 +25,21 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("page.html", include_str!("../theme/page.html")),
     ("error.html", include_str!("../theme/error.html")),
     ("cards.html", include_str!("../theme/cards.html")),
+    ("admin/layout.html", include_str!("../admin/layout.html")),
+    ("admin/message.html", include_str!("../admin/message.html")),
+    ("admin/login.html", include_str!("../admin/login.html")),
+    ("admin/code.html", include_str!("../admin/code.html")),
+    ("admin/enrol.html", include_str!("../admin/enrol.html")),
+    ("admin/forgot.html", include_str!("../admin/forgot.html")),
+    ("admin/reset.html", include_str!("../admin/reset.html")),
+    ("admin/sessions.html", include_str!("../admin/sessions.html")),
+    ("admin/rows.html", include_str!("../admin/rows.html")),
+    ("admin/dashboard.html", include_str!("../admin/dashboard.html")),
+    ("admin/list.html", include_str!("../admin/list.html")),
+    ("admin/edit.html", include_str!("../admin/edit.html")),
+    ("admin/item.html", include_str!("../admin/item.html")),
+    ("admin/revisions.html", include_str!("../admin/revisions.html")),
+    ("admin/diff.html", include_str!("../admin/diff.html")),
 ];
 
 #[derive(Debug, thiserror::Error)]

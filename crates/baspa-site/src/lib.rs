@@ -1,12 +1,15 @@
 //! Baspa's public site: language routing by host or path prefix (ML-2), home, sections, entries,
-//! pages, tags, redirects from old URLs, media files, security headers and generic error pages.
+//! pages, tags, redirects from old URLs, media files, security headers and generic error pages;
+//! and the staff admin (`admin`) at its configurable path.
 //!
 //! The full public site (detection, switcher fallbacks, SEO) is built on this in later issues.
 
+pub mod admin;
 mod error;
 mod feeds;
 pub mod geoip;
 mod headers;
+mod mail;
 mod negotiate;
 mod pages;
 mod routing;
@@ -31,14 +34,16 @@ pub struct SiteState {
     pub geoip: Option<Arc<geoip::GeoIp>>,
     /// `assets/` of the configured theme folder, served under `/theme/`.
     pub theme_assets: Option<Arc<PathBuf>>,
+    /// The staff admin's path, sign-in policy, cookie flags and mail settings.
+    pub admin: Arc<admin::AdminConfig>,
 }
 
 /// The public router with its security layers.
 pub fn router(state: SiteState) -> Router {
-    Router::new()
+    let public = Router::new()
         .route("/media/{key}", axum::routing::get(pages::media_file))
         .route("/theme/{file}", axum::routing::get(pages::theme_asset))
         .fallback(pages::any_page)
-        .with_state(state)
-        .layer(axum::middleware::from_fn(headers::security_headers))
+        .with_state(state.clone());
+    admin::router(state).merge(public).layer(axum::middleware::from_fn(headers::security_headers))
 }

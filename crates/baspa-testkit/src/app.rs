@@ -45,10 +45,12 @@ pub struct AppOptions {
     pub geoip: Option<baspa_site::geoip::GeoIp>,
     /// A theme folder replacing embedded templates, with `assets/` served under `/theme/`.
     pub theme_dir: Option<PathBuf>,
+    /// Admin settings; the default is `/admin` with the default sign-in policy.
+    pub admin: Option<baspa_site::admin::AdminConfig>,
 }
 
 pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
-    let AppOptions { geoip, theme_dir } = options;
+    let AppOptions { geoip, theme_dir, admin } = options;
     let media = tempfile::tempdir().expect("media dir");
     let state = SiteState {
         db: db.db.clone(),
@@ -57,6 +59,7 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
         site_name: Arc::from("Baspa test"),
         geoip: geoip.map(Arc::new),
         theme_assets: theme_dir.map(|d| Arc::new(d.join("assets"))),
+        admin: Arc::new(admin.unwrap_or_default()),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -89,6 +92,46 @@ impl TestApp {
         let headers = res.headers().clone();
         let body = res.text().await.unwrap_or_default();
         TestResponse { status, headers, body }
+    }
+}
+
+impl TestApp {
+    /// POST a form (`application/x-www-form-urlencoded`) with extra headers; redirects are not
+    /// followed.
+    pub async fn post_form(
+        &self,
+        host: &str,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut req = self.client.post(format!("http://{}{}", self.addr, path)).header("host", host).form(form);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap_or_default();
+        TestResponse { status, headers, body }
+    }
+}
+
+impl TestResponse {
+    /// The `name=value` of a `Set-Cookie` header for this cookie, and the whole header line.
+    pub fn set_cookie(&self, name: &str) -> Option<(String, String)> {
+        self.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|line| {
+            let pair = line.split(';').next()?.trim();
+            pair.starts_with(&format!("{name}=")).then(|| (pair.to_owned(), line.to_owned()))
+        })
+    }
+
+    /// The value of a hidden input in the page (`name="…" value="…"`).
+    pub fn hidden(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker)? + marker.len();
+        let end = self.body[start..].find('"')?;
+        Some(self.body[start..start + end].to_owned())
     }
 }
 

@@ -35,6 +35,48 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Defaults for the public site.
     pub site: SiteConfig,
+    /// The staff admin: where it lives, sign-in rules, mail for password resets.
+    pub admin: AdminSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminSettings {
+    /// URL path of the admin. Choose something not guessable in production, e.g.
+    /// `/redaktsiya-7f3k` (HD-7). Starts with `/`, no trailing `/`; letters, digits, `-`, `_`.
+    pub path: String,
+    /// Set when visitors reach the site over HTTPS (directly or through a TLS proxy): cookies
+    /// get `Secure` and the session cookie the `__Host-` prefix (HD-5).
+    pub https: bool,
+    /// Roles that must sign in with a code from an authenticator app (TOTP). Their first
+    /// sign-in leads to setting it up.
+    pub second_factor_roles: Vec<String>,
+    /// Failed sign-ins (or codes) per account within 15 minutes before a 15-minute lockout.
+    pub max_failures_per_account: i32,
+    /// Failed sign-ins per IP address within 15 minutes before a 15-minute lockout.
+    pub max_failures_per_ip: i32,
+    /// How long a staff session lasts, in hours.
+    pub session_hours: i64,
+    /// SMTP server for password-reset mail: `smtp://host:port` (plain, local relay) or
+    /// `smtps://host:port` (TLS). Empty: no "forgot password" link.
+    pub smtp_url: String,
+    /// Sender address of the admin's mail, e.g. `Baspa <noreply@example.kz>`.
+    pub mail_from: String,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        Self {
+            path: "/admin".to_owned(),
+            https: false,
+            second_factor_roles: vec!["administrator".to_owned(), "chief_editor".to_owned()],
+            max_failures_per_account: 5,
+            max_failures_per_ip: 30,
+            session_hours: 12,
+            smtp_url: String::new(),
+            mail_from: "Baspa <noreply@localhost>".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -220,6 +262,10 @@ fn set_path(tree: &mut Value, path: &[String], raw: &str) -> Result<(), String> 
                 Value::Bool(_) => {
                     Value::Bool(raw.parse::<bool>().map_err(|_| format!("{raw:?} is not true or false"))?)
                 }
+                // Lists from the environment are comma-separated: `administrator,chief_editor`.
+                Value::Array(_) => Value::Array(
+                    raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.to_owned())).collect(),
+                ),
                 _ => Value::String(raw.to_owned()),
             };
             map.insert(key.clone(), new);

@@ -444,6 +444,14 @@ pub async fn run(mut config: Config, profile: Profile, no_serve: bool, started: 
     if config.site.name == crate::config::SiteConfig::default().name {
         config.site.name = content_site_name.to_owned();
     }
+    // A demo is tried without an authenticator app at hand: two-step sign-in stays available
+    // (Sessions → set up) but is not forced, unless the configuration asks for it.
+    let forced_second_factor =
+        config.admin.second_factor_roles != crate::config::AdminSettings::default().second_factor_roles;
+    if !forced_second_factor {
+        config.admin.second_factor_roles.clear();
+    }
+    let admin_path = config.admin.path.clone();
     let db = crate::serve::open_database(&config).await?;
     let seeded_now = seed(&db, &config.media_dir(), profile).await?;
     let admin_email = match profile {
@@ -470,9 +478,16 @@ pub async fn run(mut config: Config, profile: Profile, no_serve: bool, started: 
                 );
             }
         }
+        let admin_host = match profile {
+            Profile::News => "baq.localhost",
+            Profile::Gov => "127.0.0.1",
+        };
+        println!("  Admin:        http://{admin_host}:{port}{admin_path}/");
         println!("  Admin login:  {email}");
         println!("  Password:     {password}");
-        println!("  (the admin screens arrive with the admin issue; the account is ready for them)");
+        if !forced_second_factor {
+            println!("  (two-step sign-in is optional in the demo: Sessions → set up an authenticator app)");
+        }
         println!();
     };
     if no_serve {

@@ -23,6 +23,7 @@ pub fn site_state(config: &Config, db: DatabaseConnection) -> anyhow::Result<Sit
         media_dir: Arc::new(config.media_dir()),
         site_name: Arc::from(config.site.name.as_str()),
         theme_assets: config.site.theme_dir.as_ref().map(|d| Arc::new(d.join("assets"))),
+        admin: Arc::new(admin_config(config)?),
         geoip: match &config.site.geoip_db {
             Some(path) => Some(Arc::new(
                 baspa_site::geoip::GeoIp::open(path, config.site.geoip_languages.clone())
@@ -31,6 +32,38 @@ pub fn site_state(config: &Config, db: DatabaseConnection) -> anyhow::Result<Sit
             None => None,
         },
     })
+}
+
+/// The admin's settings, checked: a bad path or role name stops start-up with the reason.
+pub fn admin_config(config: &Config) -> anyhow::Result<baspa_site::admin::AdminConfig> {
+    let a = &config.admin;
+    let path_ok = a.path.len() > 1
+        && a.path.starts_with('/')
+        && !a.path.ends_with('/')
+        && a.path[1..]
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    if !path_ok {
+        anyhow::bail!("admin.path {:?}: use a path like /admin (letters, digits, - and _; no trailing /)", a.path);
+    }
+    let mut roles = Vec::new();
+    for r in &a.second_factor_roles {
+        roles.push(baspa_domain::Role::parse(r).map_err(|e| anyhow::anyhow!("admin.second_factor_roles: {e}"))?);
+    }
+    if a.session_hours < 1 || a.max_failures_per_account < 1 || a.max_failures_per_ip < 1 {
+        anyhow::bail!("admin.session_hours and the admin.max_failures_* limits must be at least 1");
+    }
+    let policy = baspa_actions::auth::SignInPolicy {
+        max_failures_per_account: a.max_failures_per_account,
+        max_failures_per_ip: a.max_failures_per_ip,
+        session_lifetime: chrono::Duration::hours(a.session_hours),
+        second_factor_roles: roles,
+        issuer: config.site.name.clone(),
+        ..Default::default()
+    };
+    let mail = (!a.smtp_url.trim().is_empty())
+        .then(|| baspa_site::admin::MailConfig { smtp_url: a.smtp_url.clone(), from: a.mail_from.clone() });
+    Ok(baspa_site::admin::AdminConfig { path: a.path.clone(), policy, secure_cookies: a.https, mail })
 }
 
 /// Listens and serves until Ctrl-C. `ready` is called with the bound address once accepting.
@@ -47,7 +80,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, "serving");
     ready(addr);
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

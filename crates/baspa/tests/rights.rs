@@ -60,7 +60,8 @@ async fn world(t: &TestDb) -> World {
     let system = Actor::system("test");
     let ctx = Ctx::new(&t.db, &system);
     let mut actors = Vec::new();
-    let people: [(Who, Role, Option<(Role, Option<ItemId>, Option<&str>)>); 8] = [
+    type GrantSpec<'a> = Option<(Role, Option<ItemId>, Option<&'a str>)>;
+    let people: [(Who, Role, GrantSpec); 8] = [
         (Who::Admin, Role::Administrator, None),
         (Who::Chief, Role::ChiefEditor, None),
         (Who::Editor, Role::Editor, None),

@@ -30,8 +30,9 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("baspa-domain", &[][..]),
         ("baspa-db", &["baspa-domain"][..]),
         ("baspa-render", &["baspa-domain"][..]),
+        ("baspa-search", &["baspa-domain"][..]),
         ("baspa-actions", &["baspa-domain", "baspa-db"][..]),
-        ("baspa-site", &["baspa-domain", "baspa-db", "baspa-render"][..]),
+        ("baspa-site", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-search"][..]),
         ("baspa-testkit", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
         ("baspa", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
     ])

@@ -1,0 +1,307 @@
+//! The staff admin over HTTP on a real server (issue 4): sign-in with cookie flags, CSRF,
+//! throttling, two-step sign-in, the review workflow through the admin forms, refusals as 403,
+//! revisions with diff and restore. Each runs on SQLite, PostgreSQL and MySQL/MariaDB.
+
+#![allow(clippy::expect_used)] // tests stop at the first broken expectation
+
+use baspa_actions::{Actor, Ctx};
+use baspa_db::content as store;
+use baspa_domain::{ItemId, ItemKind, Role, UserId};
+use baspa_testkit::app::{TestApp, TestResponse, spawn_app};
+use baspa_testkit::builders::{lang, news_languages, published};
+use baspa_testkit::{TestDb, storage_test};
+
+const HOST: &str = "baq.test";
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn user(t: &TestDb, email: &str, role: Role) -> UserId {
+    let system = Actor::system("test");
+    baspa_actions::create_user(&Ctx::new(&t.db, &system), email, email, role, PASSWORD).await.expect("user")
+}
+
+/// A signed-in browser: the session cookie and the CSRF token of the session.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> (TestResponse, Option<String>) {
+    let res = app.post_form(HOST, "/admin/login", &[("email", email), ("password", password)], &[]).await;
+    let cookie = res.set_cookie("baspa_staff").map(|(pair, _)| pair);
+    (res, cookie)
+}
+
+async fn session(app: &TestApp, email: &str) -> Session {
+    let (res, cookie) = sign_in(app, email, PASSWORD).await;
+    assert_eq!(res.status, 303, "sign-in of {email}: {}", res.body);
+    let cookie = cookie.expect("session cookie");
+    let page = app.get_with(HOST, "/admin/content/new", &[("cookie", &cookie)]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.hidden("_csrf").expect("csrf field");
+    Session { cookie, csrf }
+}
+
+impl Session {
+    async fn post(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> TestResponse {
+        let mut with_token = vec![("_csrf", self.csrf.as_str())];
+        with_token.extend_from_slice(form);
+        app.post_form(HOST, path, &with_token, &[("cookie", &self.cookie)]).await
+    }
+
+    async fn get(&self, app: &TestApp, path: &str) -> TestResponse {
+        app.get_with(HOST, path, &[("cookie", &self.cookie)]).await
+    }
+}
+
+fn location(res: &TestResponse) -> String {
+    res.header("location").expect("location").to_owned()
+}
+
+/// The number in `/admin/translation/{n}/…`.
+fn translation_id(location: &str) -> i64 {
+    location.split('/').nth(3).and_then(|n| n.parse().ok()).expect("translation id in location")
+}
+
+async fn sections(t: &TestDb) -> (ItemId, ItemId) {
+    let now = baspa_domain::time::now();
+    let sport = published(&t.db, ItemKind::Section, None, None, &[("kk", "Спорт", "")], now).await.item_id;
+    let politics = published(&t.db, ItemKind::Section, None, None, &[("kk", "Саясат", "")], now).await.item_id;
+    (sport, politics)
+}
+
+storage_test!(
+    /// HD-5, HD-10: the session cookie is HttpOnly + SameSite and the admin is closed without it;
+    /// a state change without the session's CSRF token, or from another origin, is refused.
+    async fn hd5_hd10_sign_in_cookie_flags_and_csrf(t: TestDb) {
+        news_languages(&t.db).await;
+        user(&t, "editor@baq.test", Role::Editor).await;
+        let app = spawn_app(t).await;
+        let anonymous = app.get(HOST, "/admin/content").await;
+        assert_eq!((anonymous.status, location(&anonymous).as_str()), (303, "/admin/login"));
+        let (res, _) = sign_in(&app, "editor@baq.test", PASSWORD).await;
+        let (_, line) = res.set_cookie("baspa_staff").expect("cookie");
+        for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(line.contains(flag), "{line} lacks {flag}");
+        }
+        assert!(!line.contains("Secure"), "no Secure flag without HTTPS, or the browser drops it");
+        let s = session(&app, "editor@baq.test").await;
+        let form = [("kind", "article"), ("lang", "kk"), ("title", "CSRF сынағы"), ("body", "<p>x</p>")];
+        let no_token = app.post_form(HOST, "/admin/content/new", &form, &[("cookie", &s.cookie)]).await;
+        assert_eq!(no_token.status, 403);
+        let mut wrong = vec![("_csrf", "0".repeat(64))];
+        wrong.extend(form.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(app.post_form(HOST, "/admin/content/new", &wrong, &[("cookie", &s.cookie)]).await.status, 403);
+        let mut with_token = vec![("_csrf", s.csrf.as_str())];
+        with_token.extend_from_slice(&form);
+        let cross = app
+            .post_form(
+                HOST,
+                "/admin/content/new",
+                &with_token,
+                &[("cookie", &s.cookie), ("origin", "https://evil.example")],
+            )
+            .await;
+        assert_eq!(cross.status, 403, "another origin is refused even with the token");
+        let ok = s.post(&app, "/admin/content/new", &form).await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        assert!(app.db.db.ping().await.is_ok());
+        let admin_list = s.get(&app, "/admin/content").await;
+        assert!(admin_list.body.contains("CSRF сынағы"));
+        assert_eq!(admin_list.header("cache-control"), Some("no-store"));
+    }
+);
+
+storage_test!(
+    /// HD-10, HD-7: five wrong passwords lock the account (even the right password then waits);
+    /// an unknown address gets exactly the same answer as a known one.
+    async fn hd10_lockout_and_no_account_enumeration(t: TestDb) {
+        news_languages(&t.db).await;
+        user(&t, "author@baq.test", Role::Author).await;
+        let app = spawn_app(t).await;
+        let (known, _) = sign_in(&app, "author@baq.test", "wrong password 1").await;
+        let (unknown, _) = sign_in(&app, "nobody@baq.test", "wrong password 1").await;
+        assert_eq!(known.status, 401);
+        assert_eq!(unknown.status, 401);
+        let message = |r: &TestResponse| {
+            r.body.split("role=\"alert\">").nth(1).map(|s| s.split('<').next().unwrap_or("").to_owned())
+        };
+        assert_eq!(message(&known), message(&unknown));
+        for n in 2..=5 {
+            let (res, _) = sign_in(&app, "author@baq.test", &format!("wrong password {n}")).await;
+            assert_eq!(res.status, if n < 5 { 401 } else { 429 }, "attempt {n}");
+        }
+        let (locked, cookie) = sign_in(&app, "author@baq.test", PASSWORD).await;
+        assert_eq!(locked.status, 429);
+        assert!(cookie.is_none());
+    }
+);
+
+storage_test!(
+    /// SC-1 through the admin: an author writes and submits; an editor for another section is
+    /// refused (403, nothing changes); the section's editor publishes and the story is public.
+    async fn sc1_author_submits_section_editor_approves(t: TestDb) {
+        news_languages(&t.db).await;
+        let (sport, politics) = sections(&t).await;
+        user(&t, "author@baq.test", Role::Author).await;
+        let sport_editor = user(&t, "sport@baq.test", Role::Editor).await;
+        let politics_editor = user(&t, "politics@baq.test", Role::Editor).await;
+        let system = Actor::system("test");
+        let ctx = Ctx::new(&t.db, &system);
+        baspa_actions::grant_right(&ctx, sport_editor, Role::Editor, Some(sport), None).await.expect("grant");
+        baspa_actions::grant_right(&ctx, politics_editor, Role::Editor, Some(politics), None).await.expect("grant");
+        let app = spawn_app(t).await;
+
+        let author = session(&app, "author@baq.test").await;
+        let sport_id = sport.0.to_string();
+        let created = author
+            .post(&app, "/admin/content/new", &[
+                ("kind", "article"), ("section_id", &sport_id), ("lang", "kk"),
+                ("title", "Футболдан әлем чемпионаты"),
+                ("body", "<p style=\"mso-list:l0\">Ойын <b>кеше</b> өтті</p><script>alert(1)</script><img src=x onerror=alert(1)><a href=\"javascript:alert(1)\">сілтеме</a>"),
+            ])
+            .await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        let tid = translation_id(&location(&created));
+        let row = store::get_translation(&app.db.db, baspa_domain::TranslationId(tid)).await.expect("row");
+        for bad in ["<script", "onerror", "javascript:", "mso-"] {
+            assert!(!row.body.contains(bad), "sanitised on save: {}", row.body);
+        }
+        let publish_by_author = author.post(&app, &format!("/admin/translation/{tid}/publish"), &[]).await;
+        assert_eq!(publish_by_author.status, 403);
+        assert_eq!(author.post(&app, &format!("/admin/translation/{tid}/submit"), &[]).await.status, 303);
+
+        let politics = session(&app, "politics@baq.test").await;
+        let refused = politics.post(&app, &format!("/admin/translation/{tid}/publish"), &[]).await;
+        assert_eq!(refused.status, 403, "an editor of another section may not approve");
+        assert_eq!(
+            store::get_translation(&app.db.db, baspa_domain::TranslationId(tid)).await.expect("row").status,
+            "in_review"
+        );
+
+        let sport = session(&app, "sport@baq.test").await;
+        let queue = sport.get(&app, "/admin/").await;
+        assert!(queue.body.contains("Футболдан әлем чемпионаты"), "the review queue shows the story: {}", queue.body);
+        let approved = sport.post(&app, &format!("/admin/translation/{tid}/publish"), &[]).await;
+        assert_eq!(approved.status, 303, "{}", approved.body);
+        let row = store::get_translation(&app.db.db, baspa_domain::TranslationId(tid)).await.expect("row");
+        assert_eq!(row.status, "published");
+        let mut public = app.get(HOST, &format!("/{}", row.slug)).await;
+        if public.status == 301 {
+            public = app.get(HOST, &location(&public)).await; // to the canonical URL in its section
+        }
+        assert_eq!(public.status, 200);
+        assert!(
+            public.body.contains("<b>кеше</b>") || public.body.contains("<strong>кеше</strong>"),
+            "{}",
+            public.body
+        );
+    }
+);
+
+storage_test!(
+    /// HD-10: a role that must use a second factor sets it up at first sign-in, then needs a
+    /// code each time; a wrong or replayed code is refused.
+    async fn hd10_two_step_sign_in(t: TestDb) {
+        news_languages(&t.db).await;
+        user(&t, "chief@baq.test", Role::ChiefEditor).await;
+        let app = spawn_app(t).await;
+        let (res, cookie) = sign_in(&app, "chief@baq.test", PASSWORD).await;
+        assert_eq!(location(&res), "/admin/enrol");
+        let cookie = cookie.expect("cookie");
+        let blocked = app.get_with(HOST, "/admin/content", &[("cookie", &cookie)]).await;
+        assert_eq!(location(&blocked), "/admin/enrol", "nothing else until the second factor is set up");
+        let enrol = app.get_with(HOST, "/admin/enrol", &[("cookie", &cookie)]).await;
+        let secret = enrol
+            .body
+            .split("id=\"totp-secret\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .expect("secret")
+            .to_owned();
+        let csrf = enrol.hidden("_csrf").expect("csrf");
+        let code_now = |offset_steps: i64| {
+            let raw = baspa_actions::totp::base32_decode(&secret).expect("base32");
+            let step = baspa_domain::time::now().timestamp() / baspa_actions::totp::STEP_SECONDS + offset_steps;
+            format!("{:06}", baspa_actions::totp::code_at_step(&raw, step).expect("code"))
+        };
+        let first = code_now(0);
+        let done =
+            app.post_form(HOST, "/admin/enrol", &[("_csrf", &csrf), ("code", &first)], &[("cookie", &cookie)]).await;
+        assert_eq!((done.status, location(&done).as_str()), (303, "/admin/"));
+        assert_eq!(app.get_with(HOST, "/admin/content", &[("cookie", &cookie)]).await.status, 200);
+
+        let (again, cookie2) = sign_in(&app, "chief@baq.test", PASSWORD).await;
+        assert_eq!(location(&again), "/admin/code");
+        let cookie2 = cookie2.expect("cookie");
+        let page = app.get_with(HOST, "/admin/code", &[("cookie", &cookie2)]).await;
+        let csrf2 = page.hidden("_csrf").expect("csrf");
+        let post_code = |code: String| {
+            let (app, cookie2, csrf2) = (&app, cookie2.clone(), csrf2.clone());
+            async move {
+                app.post_form(HOST, "/admin/code", &[("_csrf", &csrf2), ("code", &code)], &[("cookie", &cookie2)]).await
+            }
+        };
+        assert_eq!(post_code("000000".into()).await.status, 401);
+        assert_eq!(post_code(first.clone()).await.status, 401, "a used code cannot be replayed");
+        let next = code_now(1);
+        let ok = post_code(next).await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        assert_eq!(app.get_with(HOST, "/admin/content", &[("cookie", &cookie2)]).await.status, 200);
+    }
+);
+
+storage_test!(
+    /// CM-10, SC-2: every save is a revision with its author; the diff shows the changed words
+    /// side by side; restoring an old revision makes a new one with the old text.
+    async fn cm10_revisions_diff_and_restore(t: TestDb) {
+        news_languages(&t.db).await;
+        user(&t, "editor@baq.test", Role::Editor).await;
+        let app = spawn_app(t).await;
+        let s = session(&app, "editor@baq.test").await;
+        let created = s
+            .post(
+                &app,
+                "/admin/content/new",
+                &[
+                    ("kind", "article"),
+                    ("lang", "kk"),
+                    ("title", "Бюджет"),
+                    ("body", "<p>Бюджет 100 миллиард теңге.</p>"),
+                ],
+            )
+            .await;
+        let tid = translation_id(&location(&created));
+        let edit = format!("/admin/translation/{tid}/edit");
+        let saved = s
+            .post(
+                &app,
+                &edit,
+                &[
+                    ("lang", "kk"),
+                    ("title", "Бюджет"),
+                    ("body", "<p>Бюджет 120 миллиард теңге.</p>"),
+                    ("note", "сан түзетілді"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let revs = store::revisions_of(&app.db.db, baspa_domain::TranslationId(tid)).await.expect("revisions");
+        assert_eq!(revs.len(), 2);
+        assert!(revs.iter().all(|r| r.author_id.is_some()), "authorship recorded (SC-2)");
+        let list = s.get(&app, &format!("/admin/translation/{tid}/revisions")).await;
+        assert!(list.body.contains("сан түзетілді"));
+        let diff = s.get(&app, &format!("/admin/translation/{tid}/diff?from={}&to={}", revs[0].id, revs[1].id)).await;
+        assert_eq!(diff.status, 200);
+        assert!(diff.body.contains("<del>100</del>") && diff.body.contains("<ins>120</ins>"), "{}", diff.body);
+        let first = revs[0].id.to_string();
+        let restored = s.post(&app, &format!("/admin/translation/{tid}/restore"), &[("revision", &first)]).await;
+        assert_eq!(restored.status, 303, "{}", restored.body);
+        let revs = store::revisions_of(&app.db.db, baspa_domain::TranslationId(tid)).await.expect("revisions");
+        assert_eq!(revs.len(), 3, "restoring adds a revision, history is kept");
+        assert!(revs[2].body.contains("100 миллиард"));
+        let row = store::get_translation(&app.db.db, baspa_domain::TranslationId(tid)).await.expect("row");
+        assert!(row.body.contains("100 миллиард"), "a draft shows the restored text at once");
+        let _ = lang("kk");
+    }
+);
