@@ -6,6 +6,7 @@
 pub mod auth;
 mod content;
 mod error;
+pub mod jobs;
 mod people;
 mod rights;
 mod site;

@@ -264,7 +264,11 @@ fn set_path(tree: &mut Value, path: &[String], raw: &str) -> Result<(), String> 
                 }
                 // Lists from the environment are comma-separated: `administrator,chief_editor`.
                 Value::Array(_) => Value::Array(
-                    raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.to_owned())).collect(),
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| Value::String(s.to_owned()))
+                        .collect(),
                 ),
                 _ => Value::String(raw.to_owned()),
             };

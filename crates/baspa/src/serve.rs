@@ -66,6 +66,21 @@ pub fn admin_config(config: &Config) -> anyhow::Result<baspa_site::admin::AdminC
     Ok(baspa_site::admin::AdminConfig { path: a.path.clone(), policy, secure_cookies: a.https, mail })
 }
 
+/// Runs due jobs (scheduled publishing and unpublishing …) every few seconds in the background.
+fn spawn_job_runner(db: DatabaseConnection) {
+    let worker = format!("node-{}", std::process::id());
+    let runner = baspa_actions::jobs::JobRunner::new(&worker);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Err(e) = runner.run_due(&db, baspa_domain::time::now()).await {
+                tracing::warn!(error = %e, "job runner: database unavailable, retrying");
+            }
+        }
+    });
+}
+
 /// Listens and serves until Ctrl-C. `ready` is called with the bound address once accepting.
 pub async fn serve(
     config: &Config,
@@ -73,6 +88,7 @@ pub async fn serve(
     started: Instant,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
+    spawn_job_runner(db.clone());
     let app = baspa_site::router(site_state(config, db)?);
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await

@@ -9,6 +9,7 @@ use baspa_db::content as store;
 use baspa_domain::{ContentStatus, ItemId, ItemKind, Role, TranslationId, UserId};
 use baspa_testkit::builders::{lang, news_languages, published};
 use baspa_testkit::{TestDb, storage_test};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -294,5 +295,44 @@ storage_test!(
         assert_eq!(store::get_translation(&t.db, kk).await.expect("row").status, "draft");
         let journal_after = baspa_db::journal::verify_chain(&t.db).await.expect("chain").0;
         assert_eq!(journal_before, journal_after);
+    }
+);
+
+storage_test!(
+    /// CM-10, SC-1: scheduled publishing and unpublishing run as jobs at their time, through the
+    /// same actions, journalled as the scheduler; nothing happens early.
+    async fn cm10_scheduled_publish_and_unpublish_run_as_jobs(t: TestDb) {
+        news_languages(&t.db).await;
+        let w_section =
+            published(&t.db, ItemKind::Section, None, None, &[("kk", "Қоғам", "")], baspa_domain::time::now())
+                .await
+                .item_id;
+        let (_, kk) = draft(&t, w_section, None).await;
+        let system = Actor::system("test");
+        let t0 = baspa_domain::time::now();
+        let at = |minutes: i64| t0 + chrono::Duration::minutes(minutes);
+        baspa_actions::publish_translation(&Ctx::at(&t.db, &system, t0), kk, Some(at(10))).await.expect("schedule");
+        assert_eq!(store::get_translation(&t.db, kk).await.expect("row").status, "scheduled");
+        let runner = baspa_actions::jobs::JobRunner::new("test-node");
+        runner.run_due(&t.db, at(5)).await.expect("run");
+        assert_eq!(store::get_translation(&t.db, kk).await.expect("row").status, "scheduled", "not before its time");
+        runner.run_due(&t.db, at(11)).await.expect("run");
+        assert_eq!(store::get_translation(&t.db, kk).await.expect("row").status, "published");
+
+        baspa_actions::unpublish_translation(&Ctx::at(&t.db, &system, at(12)), kk, Some(at(60)))
+            .await
+            .expect("schedule");
+        runner.run_due(&t.db, at(30)).await.expect("run");
+        assert_eq!(store::get_translation(&t.db, kk).await.expect("row").status, "published");
+        runner.run_due(&t.db, at(61)).await.expect("run");
+        assert_eq!(store::get_translation(&t.db, kk).await.expect("row").status, "draft");
+        let by_scheduler = baspa_db::entity::journal_entry::Entity::find()
+            .filter(baspa_db::entity::journal_entry::Column::ActorLabel.eq("scheduler"))
+            .all(&t.db)
+            .await
+            .expect("journal");
+        let actions: Vec<&str> = by_scheduler.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, vec!["translation.publish", "translation.unpublish"]);
+        assert!(baspa_db::jobs::queued(&t.db, "content.publish").await.expect("jobs").is_empty());
     }
 );
