@@ -757,3 +757,84 @@ pub async fn purge_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
     tx.commit().await?;
     Ok(())
 }
+
+/// An upload as it arrives from the admin, the API or an import.
+pub struct UploadInput<'a> {
+    pub original_name: &'a str,
+    pub bytes: &'a [u8],
+    /// Alternative text per language code.
+    pub alt: Value,
+    pub max_bytes: usize,
+}
+
+/// Checks and stores an uploaded file (CM-8, SC-3) under an unguessable name (HD-7), registers
+/// it, journals it with its hash and queues its image variants. A refused file is journalled
+/// too and nothing is stored; the file only appears under its final name once fully written,
+/// and is removed again if the database refuses the row.
+pub async fn upload_media(
+    ctx: &Ctx<'_>,
+    media_dir: &std::path::Path,
+    input: UploadInput<'_>,
+) -> Result<MediaId, ActionError> {
+    if !ctx.actor.may_somewhere(Capability::CreateContent) {
+        return Err(ActionError::NotPermitted { action: "upload media" });
+    }
+    let sent_hash = blake3::hash(input.bytes).to_hex().to_string();
+    let checked = match crate::uploads::inspect(input.original_name, input.bytes, input.max_bytes) {
+        Ok(c) => c,
+        Err(refusal) => {
+            let tx = ctx.db.begin().await?;
+            let after = json!({"name": input.original_name, "bytes": input.bytes.len(), "hash": sent_hash, "reason": refusal.to_string()});
+            journal(ctx, &tx, "media.refused", "media", None, None, Some(after)).await?;
+            tx.commit().await?;
+            return Err(ActionError::Invalid(refusal.to_string()));
+        }
+    };
+    let random: [u8; 16] = rand::random();
+    let stem: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let storage_key = format!("{stem}.{}", checked.kind.extension());
+    let write_err = |e: std::io::Error| {
+        tracing::error!(error = %e, dir = %media_dir.display(), "cannot write media");
+        ActionError::Invalid("the file could not be stored; tell the administrator (disk full or not writable?)".into())
+    };
+    tokio::fs::create_dir_all(media_dir).await.map_err(write_err)?;
+    let partial = media_dir.join(format!(".partial-{stem}"));
+    let final_path = media_dir.join(&storage_key);
+    tokio::fs::write(&partial, &checked.bytes).await.map_err(write_err)?;
+    tokio::fs::rename(&partial, &final_path).await.map_err(write_err)?;
+    let stored_hash = blake3::hash(&checked.bytes).to_hex().to_string();
+    let name: String = input.original_name.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect();
+    let result = async {
+        let tx = ctx.db.begin().await?;
+        let row = store::insert_media(
+            &tx,
+            store::NewMedia {
+                storage_key: &storage_key,
+                original_name: &name,
+                mime: checked.kind.mime(),
+                byte_size: checked.bytes.len() as i64,
+                width: checked.width.map(|w| w as i32),
+                height: checked.height.map(|h| h as i32),
+                content_hash: &stored_hash,
+                alt: input.alt.clone(),
+                uploaded_by: ctx.actor.user_id.map(|u| u.0),
+            },
+            ctx.now,
+        )
+        .await?;
+        if checked.kind.is_image() {
+            jobs::enqueue(&tx, "media.variants", json!({"media_id": row.id}), Some(format!("media.variants:{}", row.id)), ctx.now)
+                .await?;
+        }
+        let after = json!({"storage_key": storage_key, "name": name, "mime": checked.kind.mime(), "bytes": checked.bytes.len(),
+                           "sent_hash": sent_hash, "stored_hash": stored_hash});
+        journal(ctx, &tx, "media.create", "media", Some(row.id), None, Some(after)).await?;
+        tx.commit().await?;
+        Ok::<_, ActionError>(MediaId(row.id))
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&final_path).await;
+    }
+    result
+}

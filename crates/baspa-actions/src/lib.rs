@@ -11,6 +11,7 @@ mod people;
 mod rights;
 mod site;
 pub mod totp;
+pub mod uploads;
 
 use baspa_db::journal::JournalActor;
 use baspa_domain::{Capability, Role, Timestamp, UserId};

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use baspa_domain::{CommentStatus, ContentStatus, ItemId, ItemKind, Timestamp, TranslationId};
+use baspa_domain::{CommentStatus, ContentStatus, ItemId, ItemKind, MediaId, Timestamp, TranslationId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -14,7 +14,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use crate::StoreError;
-use crate::entity::{comment, item, item_tag, media, redirect, revision, translation};
+use crate::entity::{comment, item, item_tag, media, media_variant, redirect, revision, translation};
 
 /// The editable text of one translation; a revision stores a copy of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -702,4 +702,86 @@ pub async fn admin_items(
             .collect(),
         total,
     ))
+}
+
+/// A page of the media library, newest first, optionally filtered by name.
+pub async fn media_page(
+    db: &impl ConnectionTrait,
+    name_contains: Option<&str>,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<media::Model>, u64), StoreError> {
+    let mut q = media::Entity::find();
+    if let Some(text) = name_contains.map(str::trim).filter(|t| !t.is_empty()) {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        q = q.filter(sea_orm::sea_query::ExprTrait::like(
+            Expr::col(media::Column::OriginalName),
+            sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'),
+        ));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q.order_by_desc(media::Column::Id).limit(limit.max(1)).offset(offset).all(db).await?;
+    Ok((rows, total))
+}
+
+pub async fn get_media(db: &impl ConnectionTrait, id: MediaId) -> Result<media::Model, StoreError> {
+    media::Entity::find_by_id(id.0).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("media {id}")))
+}
+
+pub struct NewVariant<'a> {
+    pub media_id: MediaId,
+    pub label: &'a str,
+    pub storage_key: &'a str,
+    pub mime: &'a str,
+    pub width: i32,
+    pub height: i32,
+    pub byte_size: i64,
+    pub content_hash: &'a str,
+}
+
+/// Records a generated variant; a second run for the same label replaces nothing and returns
+/// the existing row (jobs may run twice).
+pub async fn insert_variant(
+    db: &impl ConnectionTrait,
+    new: NewVariant<'_>,
+    now: Timestamp,
+) -> Result<media_variant::Model, StoreError> {
+    if let Some(existing) = media_variant::Entity::find()
+        .filter(media_variant::Column::MediaId.eq(new.media_id.0))
+        .filter(media_variant::Column::Label.eq(new.label))
+        .one(db)
+        .await?
+    {
+        return Ok(existing);
+    }
+    Ok(media_variant::ActiveModel {
+        media_id: Set(new.media_id.0),
+        label: Set(new.label.to_owned()),
+        storage_key: Set(new.storage_key.to_owned()),
+        mime: Set(new.mime.to_owned()),
+        width: Set(new.width),
+        height: Set(new.height),
+        byte_size: Set(new.byte_size),
+        content_hash: Set(new.content_hash.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn variants_of(db: &impl ConnectionTrait, id: MediaId) -> Result<Vec<media_variant::Model>, StoreError> {
+    Ok(media_variant::Entity::find()
+        .filter(media_variant::Column::MediaId.eq(id.0))
+        .order_by_asc(media_variant::Column::Width)
+        .all(db)
+        .await?)
+}
+
+/// The MIME type of a stored file by its key: an original or one of its variants.
+pub async fn stored_file_mime(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>, StoreError> {
+    if let Some(m) = media_by_storage_key(db, key).await? {
+        return Ok(Some(m.mime));
+    }
+    Ok(media_variant::Entity::find().filter(media_variant::Column::StorageKey.eq(key)).one(db).await?.map(|v| v.mime))
 }

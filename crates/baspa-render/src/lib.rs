@@ -40,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/item.html", include_str!("../admin/item.html")),
     ("admin/revisions.html", include_str!("../admin/revisions.html")),
     ("admin/diff.html", include_str!("../admin/diff.html")),
+    ("admin/media.html", include_str!("../admin/media.html")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -860,13 +860,17 @@ fn first_visit_redirect(location: &str) -> Response {
 /// Serves a stored media file by its unguessable key (HD-7); the key is checked against the
 /// database, so no path from the request reaches the file system.
 pub async fn media_file(State(state): State<SiteState>, Path(key): Path<String>) -> Response {
-    let row = match store::media_by_storage_key(&state.db, &key).await {
-        Ok(Some(row)) => row,
+    // Only keys the database knows are served, so no request path reaches other files.
+    let mime = match store::stored_file_mime(&state.db, &key).await {
+        Ok(Some(mime)) => mime,
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    match tokio::fs::read(state.media_dir.join(&row.storage_key)).await {
+    // Documents download rather than open inline in the site's origin.
+    let disposition = if mime.starts_with("image/") { "inline" } else { "attachment" };
+    match tokio::fs::read(state.media_dir.join(&key)).await {
         Ok(bytes) => Response::builder()
-            .header(header::CONTENT_TYPE, row.mime)
+            .header(header::CONTENT_TYPE, mime)
+            .header(header::CONTENT_DISPOSITION, disposition)
             .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
             .body(Body::from(bytes))
             .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),

@@ -117,6 +117,33 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// POST `multipart/form-data` with text fields and one file field named `file`.
+    pub async fn post_file(
+        &self,
+        host: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, Vec<u8>),
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text((*k).to_owned(), (*v).to_owned());
+        }
+        form = form.part("file", reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_owned()));
+        let mut req = self.client.post(format!("http://{}{}", self.addr, path)).header("host", host).multipart(form);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap_or_default();
+        TestResponse { status, headers, body }
+    }
+}
+
 impl TestResponse {
     /// The `name=value` of a `Set-Cookie` header for this cookie, and the whole header line.
     pub fn set_cookie(&self, name: &str) -> Option<(String, String)> {

@@ -62,6 +62,8 @@ pub struct AdminSettings {
     pub smtp_url: String,
     /// Sender address of the admin's mail, e.g. `Baspa <noreply@example.kz>`.
     pub mail_from: String,
+    /// Largest accepted upload, in megabytes.
+    pub max_upload_mb: usize,
 }
 
 impl Default for AdminSettings {
@@ -75,6 +77,7 @@ impl Default for AdminSettings {
             session_hours: 12,
             smtp_url: String::new(),
             mail_from: "Baspa <noreply@localhost>".to_owned(),
+            max_upload_mb: 50,
         }
     }
 }

@@ -63,13 +63,22 @@ pub fn admin_config(config: &Config) -> anyhow::Result<baspa_site::admin::AdminC
     };
     let mail = (!a.smtp_url.trim().is_empty())
         .then(|| baspa_site::admin::MailConfig { smtp_url: a.smtp_url.clone(), from: a.mail_from.clone() });
-    Ok(baspa_site::admin::AdminConfig { path: a.path.clone(), policy, secure_cookies: a.https, mail })
+    if a.max_upload_mb < 1 {
+        anyhow::bail!("admin.max_upload_mb must be at least 1");
+    }
+    Ok(baspa_site::admin::AdminConfig {
+        path: a.path.clone(),
+        policy,
+        secure_cookies: a.https,
+        mail,
+        max_upload_bytes: a.max_upload_mb.saturating_mul(1 << 20),
+    })
 }
 
 /// Runs due jobs (scheduled publishing and unpublishing …) every few seconds in the background.
-fn spawn_job_runner(db: DatabaseConnection) {
+fn spawn_job_runner(db: DatabaseConnection, media_dir: std::path::PathBuf) {
     let worker = format!("node-{}", std::process::id());
-    let runner = baspa_actions::jobs::JobRunner::new(&worker);
+    let runner = baspa_actions::jobs::JobRunner::new(&worker).with_media_dir(media_dir);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
         loop {
@@ -88,7 +97,7 @@ pub async fn serve(
     started: Instant,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
-    spawn_job_runner(db.clone());
+    spawn_job_runner(db.clone(), config.media_dir());
     let app = baspa_site::router(site_state(config, db)?);
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await

@@ -50,33 +50,45 @@ where
 }
 
 impl Req {
-    fn frame(&self, title: &str) -> Frame {
+    pub(crate) fn state(&self) -> &SiteState {
+        &self.state
+    }
+
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    pub(crate) fn rid(&self) -> &RequestId {
+        &self.rid
+    }
+
+    pub(crate) fn frame(&self, title: &str) -> Frame {
         Frame::new(&self.state, &self.headers, &self.nonce, Some(&self.staff), title)
     }
 
-    fn ctx(&self) -> (baspa_actions::Actor, baspa_domain::Timestamp) {
+    pub(crate) fn ctx(&self) -> (baspa_actions::Actor, baspa_domain::Timestamp) {
         (self.staff.0.actor.clone(), baspa_domain::time::now())
     }
 
-    fn render(&self, template: &str, frame: &Frame, data: Value) -> Response {
+    pub(crate) fn render(&self, template: &str, frame: &Frame, data: Value) -> Response {
         page(&self.state, template, frame, data, &self.rid)
     }
 
-    fn fail(&self, e: impl std::fmt::Display) -> Response {
+    pub(crate) fn fail(&self, e: impl std::fmt::Display) -> Response {
         tracing::error!(request_id = %self.rid.0, error = %e, "admin page failed");
         let ui = super::ui_lang(&self.headers);
         let msg = format!("{} ({})", baspa_render::translate(&ui, "admin-error-internal", None), self.rid.0);
         (StatusCode::INTERNAL_SERVER_ERROR, msg).into_response()
     }
 
-    fn refused(&self, e: &ActionError) -> Response {
+    pub(crate) fn refused(&self, e: &ActionError) -> Response {
         let ui = super::ui_lang(&self.headers);
         let mut frame = self.frame("admin-error-title");
         frame.error = Some(action_message(&ui, e, &self.rid));
         (action_status(e), self.render("admin/message.html", &frame, json!({}))).into_response()
     }
 
-    fn to(&self, path: &str) -> Response {
+    pub(crate) fn to(&self, path: &str) -> Response {
         Redirect::to(&format!("{}{path}", self.state.admin.path)).into_response()
     }
 }

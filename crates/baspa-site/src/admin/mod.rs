@@ -10,6 +10,7 @@ mod assets;
 mod auth;
 mod content;
 mod diff;
+mod media;
 
 use std::sync::Arc;
 
@@ -38,6 +39,8 @@ pub struct AdminConfig {
     pub secure_cookies: bool,
     /// SMTP for password-reset mail; `None` disables "forgot password".
     pub mail: Option<MailConfig>,
+    /// Uploads larger than this are refused while streaming.
+    pub max_upload_bytes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +52,13 @@ pub struct MailConfig {
 
 impl Default for AdminConfig {
     fn default() -> Self {
-        Self { path: "/admin".into(), policy: SignInPolicy::default(), secure_cookies: false, mail: None }
+        Self {
+            path: "/admin".into(),
+            policy: SignInPolicy::default(),
+            secure_cookies: false,
+            mail: None,
+            max_upload_bytes: baspa_actions::uploads::DEFAULT_MAX_UPLOAD_BYTES,
+        }
     }
 }
 
@@ -91,6 +100,7 @@ pub(crate) fn router(state: SiteState) -> Router {
         .route(&at("/translation/{id}/revisions"), get(content::revisions))
         .route(&at("/translation/{id}/diff"), get(content::diff_page))
         .route(&at("/translation/{id}/{action}"), post(content::translation_action))
+        .route(&at("/media"), get(media::list).post(media::upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .route(&at("/assets/{file}"), get(assets::serve))
         .layer(axum::middleware::from_fn_with_state(state.clone(), staff_layer))
         .with_state(state)
@@ -137,7 +147,21 @@ async fn staff_layer(State(state): State<SiteState>, mut req: Request, next: Nex
         }
         _ => {}
     }
-    if state_changing && let Some(s) = &staff {
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if state_changing
+        && is_multipart
+        && let Some(s) = &staff
+    {
+        // Uploads are streamed, not buffered: their token travels in the form's action URL.
+        let sent = req.uri().query().and_then(|q| form_field(q.as_bytes(), "_csrf"));
+        if !sent.is_some_and(|t| constant_time_eq(t.as_bytes(), s.session.csrf_token.as_bytes())) {
+            return (StatusCode::FORBIDDEN, "the form expired; reload the page and try again").into_response();
+        }
+    } else if state_changing && let Some(s) = &staff {
         let (parts, body) = req.into_parts();
         let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
             Ok(b) => b,
