@@ -70,6 +70,9 @@ async fn scheduled_unpublish(db: DatabaseConnection, job: job::Model) -> Result<
 /// Widths of the responsive variants; an image narrower than a width gets no variant for it.
 pub const VARIANT_WIDTHS: [u32; 2] = [480, 960];
 
+/// (label width, actual width, height, encoded bytes)
+type Variant = (u32, u32, u32, Vec<u8>);
+
 async fn image_variants(db: DatabaseConnection, job: job::Model, dir: &std::path::Path) -> Result<(), (String, bool)> {
     let id =
         job.payload.get("media_id").and_then(|v| v.as_i64()).ok_or(("payload has no media_id".to_owned(), false))?;
@@ -77,7 +80,7 @@ async fn image_variants(db: DatabaseConnection, job: job::Model, dir: &std::path
     let bytes = tokio::fs::read(dir.join(&media.storage_key)).await.map_err(|e| (e.to_string(), true))?;
     let is_jpeg = media.mime == "image/jpeg";
     // Decoding and resizing is CPU work: keep it off the async threads.
-    let made = tokio::task::spawn_blocking(move || -> Result<Vec<(u32, u32, u32, Vec<u8>)>, String> {
+    let made = tokio::task::spawn_blocking(move || -> Result<Vec<Variant>, String> {
         let picture = image::load_from_memory(&bytes).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         for width in VARIANT_WIDTHS.into_iter().filter(|w| *w < picture.width()) {
@@ -99,6 +102,7 @@ async fn image_variants(db: DatabaseConnection, job: job::Model, dir: &std::path
     for (label_width, width, height, data) in made {
         let key = format!("{stem}-w{label_width}.{ext}");
         tokio::fs::write(dir.join(&key), &data).await.map_err(|e| (e.to_string(), true))?;
+        let hash = blake3::hash(&data).to_hex();
         let variant = store::NewVariant {
             media_id: baspa_domain::MediaId(media.id),
             label: &format!("w{label_width}"),
@@ -107,7 +111,7 @@ async fn image_variants(db: DatabaseConnection, job: job::Model, dir: &std::path
             width: width as i32,
             height: height as i32,
             byte_size: data.len() as i64,
-            content_hash: &blake3::hash(&data).to_hex().to_string(),
+            content_hash: hash.as_str(),
         };
         store::insert_variant(&db, variant, baspa_domain::time::now()).await.map_err(|e| (e.to_string(), true))?;
     }
