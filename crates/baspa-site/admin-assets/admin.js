@@ -25,7 +25,7 @@
       'horizontalLine', '|', 'removeFormat', 'undo', 'redo'], shouldNotGroupWhenFull: false },
     heading: { options: [
       { model: 'paragraph', title: 'Paragraph', class: 'ck-heading_paragraph' },
-      { model: 'heading2', view: 'h2', title: 'Heading 2', class: 'ck-heading_heading2' },
+      { model: 'heading2', view: 'h2', title: 'Heading 2', class: 'ck-heading_heading2', upcastAlso: ['h1'] },
       { model: 'heading3', view: 'h3', title: 'Heading 3', class: 'ck-heading_heading3' },
       { model: 'heading4', view: 'h4', title: 'Heading 4', class: 'ck-heading_heading4' }] },
     table: { contentToolbar: ['tableColumn', 'tableRow', 'mergeTableCells', 'toggleTableCaption'] },
@@ -43,6 +43,7 @@
       file.arrayBuffer().then(function (buffer) {
         return window.mammoth.convertToHtml({ arrayBuffer: buffer });
       }).then(function (result) {
+        // A document's Heading 1 becomes the article's h2: the page title is the h1.
         editor.setData(result.value);
         if (status) { status.textContent = status.getAttribute('data-ok'); }
       }).catch(function () {

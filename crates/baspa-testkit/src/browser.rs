@@ -136,6 +136,23 @@ impl Browser {
             .to_owned()
     }
 
+    /// Types into an element; for `<input type=file>` the text is the path of the file to pick.
+    pub async fn send_keys(&self, element: &str, text: &str) {
+        self.call(reqwest::Method::POST, &format!("/element/{element}/value"), Some(json!({"text": text}))).await;
+    }
+
+    /// Polls a script until it returns something truthy, or panics after `seconds`.
+    pub async fn wait_for(&self, script: &str, seconds: u64) -> Value {
+        for _ in 0..seconds * 10 {
+            let v = self.execute(script, json!([])).await;
+            if !(v.is_null() || v == Value::Bool(false) || v == json!("") || v == json!(0)) {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out after {seconds}s waiting for: {script}");
+    }
+
     pub async fn execute(&self, script: &str, args: Value) -> Value {
         self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": args}))).await
     }
