@@ -4,8 +4,9 @@
 //!
 //! Kinds handled here: `content.publish` and `content.unpublish` (scheduled by editors),
 //! `cache.purge` and `sitemap.rebuild` (nothing to do while pages and sitemaps are rendered per
-//! request; the page-cache issue gives them work). `search.*` jobs stay queued until a search
-//! index is attached with [`JobRunner::with_handler`].
+//! request; the page-cache issue gives them work). The `search.*` handlers need the node's
+//! search index, so the site crate adds them (`baspa_site::search::with_search_jobs`, through
+//! [`JobRunner::with_handler`]); a runner without them leaves those jobs queued.
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -47,6 +47,10 @@ pub struct Chrome {
     pub og_image: Option<String>,
     /// JSON-LD objects for `<head>` (`NewsArticle`, `BreadcrumbList`, `Organization`).
     pub json_ld: Vec<serde_json::Value>,
+    /// `<meta name="robots">`, e.g. `noindex` on search results (no crawl traps).
+    pub robots: Option<String>,
+    /// The text in the header's search box (the current query on the search page).
+    pub search_query: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,4 +130,57 @@ pub struct ErrorView {
     pub chrome: Chrome,
     pub status: u16,
     pub request_id: String,
+}
+
+/// One choice of a `<select>`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub is_selected: bool,
+}
+
+/// One search result. `title_html` and `snippet_html` come from the search index: escaped text
+/// plus `<mark>` elements, safe to insert as they are.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHitView {
+    pub title_html: String,
+    pub snippet_html: String,
+    pub href: String,
+    /// The kind in words ("Мақала", "Документ" …).
+    pub kind: String,
+    pub published_at: String,
+    pub section: Option<Link>,
+}
+
+/// The public search page (WS-2): the form with its filters, one page of results, "did you
+/// mean", and suggestions when nothing was found.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchView {
+    pub chrome: Chrome,
+    /// The form's target: `/search` in this language.
+    pub action: String,
+    /// What the visitor typed (cut to `max_chars`).
+    pub query: String,
+    pub max_chars: usize,
+    pub sections: Vec<SelectOption>,
+    pub kinds: Vec<SelectOption>,
+    pub sorts: Vec<SelectOption>,
+    /// `YYYY-MM-DD` or empty.
+    pub from: String,
+    pub to: String,
+    /// "12 results", empty before a search.
+    pub count_text: String,
+    pub hits: Vec<SearchHitView>,
+    /// The number of the first hit on this page (for `<ol start>`).
+    pub first_number: usize,
+    pub did_you_mean: Option<Link>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    /// A search ran and found nothing.
+    pub is_empty_result: bool,
+    /// Search is unavailable or still being rebuilt.
+    pub notice: Option<String>,
+    /// The latest texts, offered when nothing was found.
+    pub suggestions: Vec<Card>,
 }

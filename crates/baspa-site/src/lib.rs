@@ -1,6 +1,6 @@
 //! Baspa's public site: language routing by host or path prefix (ML-2), home, sections, entries,
-//! pages, tags, redirects from old URLs, media files, security headers and generic error pages;
-//! and the staff admin (`admin`) at its configurable path.
+//! pages, tags, search (`search`, `/search`), redirects from old URLs, media files, security
+//! headers and generic error pages; and the staff admin (`admin`) at its configurable path.
 //!
 //! The full public site (detection, switcher fallbacks, SEO) is built on this in later issues.
 
@@ -13,6 +13,8 @@ mod mail;
 mod negotiate;
 mod pages;
 mod routing;
+pub mod search;
+mod search_page;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +38,8 @@ pub struct SiteState {
     pub theme_assets: Option<Arc<PathBuf>>,
     /// The staff admin's path, sign-in policy, cookie flags and mail settings.
     pub admin: Arc<admin::AdminConfig>,
+    /// The node's search index (`/search`, the admin's search); `None` turns search off.
+    pub search: Option<Arc<search::SiteSearch>>,
 }
 
 /// The public router with its security layers.

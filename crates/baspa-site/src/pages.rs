@@ -34,6 +34,8 @@ pub(crate) struct Visit {
     pub(crate) is_untranslated: bool,
     /// `?page=N` of a listing, from 1.
     pub(crate) page: u64,
+    /// The raw query string (without `?`), for pages that read more than `page`.
+    pub(crate) query: String,
 }
 
 impl Visit {
@@ -42,7 +44,7 @@ impl Visit {
     }
 
     /// A path in the current language version (relative to the host).
-    fn href(&self, path: &str) -> String {
+    pub(crate) fn href(&self, path: &str) -> String {
         format!("{}{}", self.lang.path_prefix(), path)
     }
 
@@ -116,12 +118,35 @@ impl Sections {
         out
     }
 
-    fn link(&self, id: i64, visit: &Visit) -> Option<Link> {
+    pub(crate) fn link(&self, id: i64, visit: &Visit) -> Option<Link> {
         Some(Link { title: self.titles.get(&id)?.title.clone(), href: visit.href(&self.path_of(id)?) })
     }
 
     fn children(&self, parent: Option<i64>, visit: &Visit) -> Vec<Link> {
         self.items.iter().filter(|i| i.parent_id == parent).filter_map(|i| self.link(i.id, visit)).collect()
+    }
+
+    /// Every section with a version in this language, depth first, with its depth (for the
+    /// search page's section filter).
+    pub(crate) fn tree(&self) -> Vec<(i64, usize, String)> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(Option<i64>, usize)> = vec![(None, 0)];
+        while let Some((parent, depth)) = stack.pop() {
+            if depth > 32 {
+                continue;
+            }
+            let children: Vec<&item::Model> = self.items.iter().filter(|i| i.parent_id == parent).collect();
+            // Pushed in reverse so they pop in the editor's order, each followed by its subtree.
+            for child in children.into_iter().rev() {
+                stack.push((Some(child.id), depth + 1));
+            }
+            if let Some(id) = parent
+                && let Some(t) = self.titles.get(&id)
+            {
+                out.push((id, depth.saturating_sub(1), t.title.clone()));
+            }
+        }
+        out
     }
 
     fn breadcrumbs(&self, id: i64, visit: &Visit) -> Vec<Link> {
@@ -165,7 +190,7 @@ fn image_of(m: &media::Model, lang: &str, fallback_alt: &str) -> Image {
     Image { src: format!("/media/{}", m.storage_key), alt, width: m.width, height: m.height }
 }
 
-async fn cards(
+pub(crate) async fn cards(
     state: &SiteState,
     visit: &Visit,
     sections: &Sections,
@@ -189,7 +214,7 @@ async fn cards(
 
 /// Head and navigation for a page. `versions` maps language codes to the path of this page's
 /// translation in that language (only existing, published ones).
-fn chrome(
+pub(crate) fn chrome(
     state: &SiteState,
     visit: &Visit,
     sections: &Sections,
@@ -248,6 +273,8 @@ fn chrome(
         og_type: "website".into(),
         og_image: None,
         json_ld: Vec::new(),
+        robots: None,
+        search_query: String::new(),
     }
 }
 
@@ -260,7 +287,7 @@ fn moved_permanently(location: &str) -> Response {
     (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, location.to_owned())]).into_response()
 }
 
-fn html(body: String) -> Response {
+pub(crate) fn html(body: String) -> Response {
     let mut res = Html(body).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("public, max-age=60"));
     res
@@ -625,6 +652,8 @@ async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &
     match segments.as_slice() {
         ["author", slug] => return author_page(state, visit, &sections, slug).await,
         ["archive", year, month] => return archive_page(state, visit, &sections, year, month).await,
+        // Reserved before page slugs: a page called "search" would be shadowed.
+        ["search"] => return crate::search_page::search_page(state, visit, &sections).await,
         _ => {}
     }
     match path {
@@ -748,6 +777,8 @@ fn error_page(state: &SiteState, visit: Option<&Visit>, err: &SiteError, request
         og_type: "website".into(),
         og_image: None,
         json_ld: Vec::new(),
+        robots: None,
+        search_query: String::new(),
     };
     let view = ErrorView { chrome, status: status.as_u16(), request_id: request_id.to_owned() };
     let body = state
@@ -823,7 +854,8 @@ pub async fn any_page(
         .and_then(|p| p.parse::<u64>().ok())
         .filter(|p| (1..=10_000).contains(p))
         .unwrap_or(1);
-    let visit = Visit { host, lang, languages, nonce: nonce.0, is_untranslated, page };
+    let query = uri.query().unwrap_or_default().to_owned();
+    let visit = Visit { host, lang, languages, nonce: nonce.0, is_untranslated, page, query };
     let mut res = match dispatch(&state, &visit, &inner_path, &path).await {
         Ok(res) => res,
         Err(err) => error_page(&state, Some(&visit), &err, &request_id.0),

@@ -1,10 +1,12 @@
 //! `spawn_app`: the real public router on 127.0.0.1:0 over a test database, plus a plain HTTP
-//! client that lets tests set the `Host` header (language routing depends on it).
+//! client that lets tests set the `Host` header (language routing depends on it), and stepped
+//! jobs (`run_pending_jobs`) feeding the app's own search index.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use baspa_site::SiteState;
+use baspa_site::search::SiteSearch;
 
 use crate::TestDb;
 
@@ -12,6 +14,8 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub db: TestDb,
     pub media_dir: PathBuf,
+    /// This app's own search index (in memory unless `AppOptions::search_dir` is set).
+    pub search: Arc<SiteSearch>,
     client: reqwest::Client,
     _media: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -47,11 +51,18 @@ pub struct AppOptions {
     pub theme_dir: Option<PathBuf>,
     /// Admin settings; the default is `/admin` with the default sign-in policy.
     pub admin: Option<baspa_site::admin::AdminConfig>,
+    /// Keep the search index in this directory instead of memory (to test what happens to the
+    /// files).
+    pub search_dir: Option<PathBuf>,
 }
 
 pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
-    let AppOptions { geoip, theme_dir, admin } = options;
+    let AppOptions { geoip, theme_dir, admin, search_dir } = options;
     let media = tempfile::tempdir().expect("media dir");
+    let search = Arc::new(match search_dir {
+        Some(dir) => SiteSearch::open(dir).expect("search index"),
+        None => SiteSearch::in_memory(),
+    });
     let state = SiteState {
         db: db.db.clone(),
         renderer: baspa_render::Renderer::with_theme_dir(theme_dir.as_deref()).expect("templates"),
@@ -60,6 +71,7 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
         geoip: geoip.map(Arc::new),
         theme_assets: theme_dir.map(|d| Arc::new(d.join("assets"))),
         admin: Arc::new(admin.unwrap_or_default()),
+        search: Some(search.clone()),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -72,10 +84,24 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
         .timeout(std::time::Duration::from_secs(20))
         .build()
         .expect("client");
-    TestApp { addr, media_dir: media.path().to_path_buf(), db, client, _media: media, server }
+    TestApp { addr, media_dir: media.path().to_path_buf(), search, db, client, _media: media, server }
 }
 
 impl TestApp {
+    /// Does what the server's background tasks do, once: repairs or fills the search index if it
+    /// needs it, then runs every due job (search indexing included). Returns the jobs run.
+    pub async fn run_pending_jobs(&self) -> usize {
+        self.search.maintain(&self.db.db).await.expect("search upkeep");
+        let runner = baspa_site::search::with_search_jobs(
+            baspa_actions::jobs::JobRunner::new("test").with_media_dir(self.media_dir.clone()),
+            self.search.clone(),
+        );
+        let ran = runner.run_due(&self.db.db, baspa_domain::time::now()).await.expect("jobs");
+        // A `search.reindex` job only asks; the upkeep does it.
+        self.search.maintain(&self.db.db).await.expect("search upkeep");
+        ran
+    }
+
     /// GET `path` with the given `Host` header.
     pub async fn get(&self, host: &str, path: &str) -> TestResponse {
         self.get_with(host, path, &[]).await

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use baspa_site::SiteState;
+use baspa_site::search::SiteSearch;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
@@ -24,6 +25,7 @@ pub fn site_state(config: &Config, db: DatabaseConnection) -> anyhow::Result<Sit
         site_name: Arc::from(config.site.name.as_str()),
         theme_assets: config.site.theme_dir.as_ref().map(|d| Arc::new(d.join("assets"))),
         admin: Arc::new(admin_config(config)?),
+        search: Some(Arc::new(open_search(config))),
         geoip: match &config.site.geoip_db {
             Some(path) => Some(Arc::new(
                 baspa_site::geoip::GeoIp::open(path, config.site.geoip_languages.clone())
@@ -32,6 +34,20 @@ pub fn site_state(config: &Config, db: DatabaseConnection) -> anyhow::Result<Sit
             None => None,
         },
     })
+}
+
+/// The search index in `<data_dir>/search`. It never stops start-up: a missing or corrupt index
+/// opens empty and is re-indexed in the background, and one that cannot be opened at all is
+/// retried by the upkeep task while the site serves without search results.
+pub fn open_search(config: &Config) -> SiteSearch {
+    let dir = baspa_search::index_dir(&config.storage.data_dir);
+    match SiteSearch::open(dir.clone()) {
+        Ok(search) => search,
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "search index unavailable; retrying in the background");
+            SiteSearch::unopened(dir)
+        }
+    }
 }
 
 /// The admin's settings, checked: a bad path or role name stops start-up with the reason.
@@ -75,16 +91,56 @@ pub fn admin_config(config: &Config) -> anyhow::Result<baspa_site::admin::AdminC
     })
 }
 
-/// Runs due jobs (scheduled publishing and unpublishing …) every few seconds in the background.
-fn spawn_job_runner(db: DatabaseConnection, media_dir: std::path::PathBuf) {
+/// How often the job runner and the search upkeep look for work: a published text is searchable
+/// about this long after the click.
+const TICK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs due jobs (scheduled publishing and unpublishing, search indexing …) every few seconds in
+/// the background.
+fn spawn_job_runner(db: DatabaseConnection, media_dir: std::path::PathBuf, search: Option<Arc<SiteSearch>>) {
     let worker = format!("node-{}", std::process::id());
-    let runner = baspa_actions::jobs::JobRunner::new(&worker).with_media_dir(media_dir);
+    let mut runner = baspa_actions::jobs::JobRunner::new(&worker).with_media_dir(media_dir);
+    if let Some(search) = search {
+        runner = baspa_site::search::with_search_jobs(runner, search);
+    }
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut tick = tokio::time::interval(TICK);
         loop {
             tick.tick().await;
             if let Err(e) = runner.run_due(&db, baspa_domain::time::now()).await {
                 tracing::warn!(error = %e, "job runner: database unavailable, retrying");
+            }
+        }
+    });
+}
+
+/// Keeps the search index whole in the background: the first re-index after start-up (when the
+/// index was missing or corrupt) and any rebuild after a fault. Separate from the job runner so
+/// a long re-index does not hold up scheduled publishing.
+fn spawn_search_upkeep(db: DatabaseConnection, search: Arc<SiteSearch>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TICK);
+        let mut failures: u32 = 0;
+        loop {
+            tick.tick().await;
+            match search.maintain(&db).await {
+                Ok(Some(report)) => {
+                    failures = 0;
+                    tracing::info!(
+                        items = report.items,
+                        texts = report.texts,
+                        ms = report.elapsed.as_millis() as u64,
+                        "search index rebuilt from the database"
+                    );
+                }
+                Ok(None) => failures = 0,
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    // A lasting fault (a full disk) is retried every tick but logged at 1, 2, 4, 8 …
+                    if failures.is_power_of_two() {
+                        tracing::warn!(error = %e, failures, "search index upkeep failed; retrying");
+                    }
+                }
             }
         }
     });
@@ -97,8 +153,12 @@ pub async fn serve(
     started: Instant,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
-    spawn_job_runner(db.clone(), config.media_dir());
-    let app = baspa_site::router(site_state(config, db)?);
+    let state = site_state(config, db.clone())?;
+    if let Some(search) = &state.search {
+        spawn_search_upkeep(db.clone(), search.clone());
+    }
+    spawn_job_runner(db, config.media_dir(), state.search.clone());
+    let app = baspa_site::router(state);
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;

@@ -119,6 +119,14 @@ async fn ml4_browser_switches_languages_and_every_demo_page_passes_axe() {
     let kz_now = baspa_domain::time::now().with_timezone(&chrono::FixedOffset::east_opt(5 * 3600).expect("offset"));
     listings.push(format!("{ru_base}/archive/{}/", kz_now.format("%Y/%m")));
     listings.push(format!("{kk_base}/?page=1"));
+    // Search (WS-2): results with filters and marks, nothing found (suggestions), no query yet.
+    app.run_pending_jobs().await;
+    let search_pages = [
+        format!("{kk_base}/search?q=%D0%BC%D0%B5%D0%BA%D1%82%D0%B5%D0%BF%D1%82%D0%B5%D1%80"),
+        format!("{ru_base}/search?q=qwzxv&sort=date"),
+        format!("{kk_base}/search"),
+    ];
+    listings.extend(search_pages.iter().cloned());
     for url in &listings {
         let (host, path) = url.trim_start_matches("http://").split_once('/').expect("url");
         assert_eq!(app.get(host, &format!("/{path}")).await.status, 200, "{url}");
@@ -159,7 +167,7 @@ async fn ml4_browser_switches_languages_and_every_demo_page_passes_axe() {
     let width = browser.execute("return window.innerWidth", json!([])).await;
     assert!(width.as_u64().is_some_and(|w| w <= 420), "the window did not shrink: {width}");
     let mut too_wide = Vec::new();
-    for page in pages.iter().step_by(7).chain([&format!("{kk_base}/"), &format!("{ru_base}/")]) {
+    for page in pages.iter().step_by(7).chain([&format!("{kk_base}/"), &format!("{ru_base}/")]).chain(&search_pages) {
         browser.goto(page).await;
         let fits = browser.execute("return document.documentElement.scrollWidth <= window.innerWidth", json!([])).await;
         if fits != json!(true) {

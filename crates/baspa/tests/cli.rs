@@ -147,3 +147,34 @@ fn demo_seeds_once_prints_a_login_and_reuses_the_data_dir() {
         .expect("run");
     assert_one_line_failure(&news_on_gov, &["\"gov\" demo", "--data-dir"]);
 }
+
+#[test]
+fn ws2_search_reindex_rebuilds_the_index_and_defers_to_a_server_that_holds_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let seeded = Command::new(env!("CARGO_BIN_EXE_baspa"))
+        .args(["--data-dir", "d", "demo", "--profile", "gov", "--no-serve"])
+        .current_dir(dir.path())
+        .env("BASPA_DEMO_ADMIN_PASSWORD", "demo-password-for-tests")
+        .env("BASPA_LOG", "error")
+        .output()
+        .expect("run");
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let out = baspa(dir.path(), &["--data-dir", "d", "search", "reindex"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("re-indexed ") && !stdout.starts_with("re-indexed 0 "), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(100%)"), "progress is shown");
+
+    // The index now answers, and a process that writes it (as a running server does) makes
+    // the command queue the re-index for that process instead of failing.
+    let index_dir = dir.path().join("d/search");
+    let held = baspa_search::SearchIndex::open(&index_dir).expect("open");
+    assert!(!held.rebuilt, "the command left a whole index");
+    let kk = baspa_domain::LangCode::parse("kk").expect("kk");
+    let found = held.index.search(&baspa_search::SearchQuery::visitor(kk, "онкологтардың")).expect("search");
+    assert!(found.total > 0 && found.hits[0].title_html.contains("<mark>"), "{found:?}");
+    held.index.delete_all().expect("take the writer");
+    let queued = baspa(dir.path(), &["--data-dir", "d", "search", "reindex"]);
+    assert!(queued.status.success(), "{}", String::from_utf8_lossy(&queued.stderr));
+    assert!(String::from_utf8_lossy(&queued.stdout).contains("queued a full re-index"), "{queued:?}");
+}

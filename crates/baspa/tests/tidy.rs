@@ -34,7 +34,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("baspa-actions", &["baspa-domain", "baspa-db"][..]),
         ("baspa-site", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-search"][..]),
         ("baspa-testkit", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
-        ("baspa", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
+        ("baspa", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site", "baspa-search"][..]),
     ])
 }
 

@@ -28,3 +28,31 @@ pages = Pages
 newer = Newer
 older = Older
 archive = Archive
+search-label = Search the site
+search-button = Search
+search-title = Search
+search-filters = Filters
+search-section = Section
+search-any-section = All sections
+search-type = Type
+search-any-type = All types
+search-type-article = Article
+search-type-document = Document
+search-type-page = Page
+search-from = From date
+search-to = To date
+search-sort = Sort
+search-sort-relevance = Best match
+search-sort-date = Newest first
+search-results = { $count ->
+    [one] { $count } result
+   *[other] { $count } results
+}
+search-did-you-mean = Did you mean:
+search-nothing = Nothing found
+search-nothing-tips = Check the spelling, try another word or remove the filters. The latest texts and the sections are below.
+search-empty = Type a word or a phrase to search.
+search-unavailable = The search index is being rebuilt, so results may be incomplete. Please try again in a minute.
+search-latest = Latest
+search-prev = Previous
+search-next = Next

@@ -30,3 +30,33 @@ pages = Страницы
 newer = Новее
 older = Старее
 archive = Архив
+search-label = Поиск по сайту
+search-button = Найти
+search-title = Поиск
+search-filters = Фильтры
+search-section = Рубрика
+search-any-section = Все рубрики
+search-type = Тип
+search-any-type = Все типы
+search-type-article = Статья
+search-type-document = Документ
+search-type-page = Страница
+search-from = Дата с
+search-to = Дата по
+search-sort = Сортировка
+search-sort-relevance = По релевантности
+search-sort-date = По дате, сначала новые
+search-results = { $count ->
+    [one] Найден { $count } результат
+    [few] Найдено { $count } результата
+    [many] Найдено { $count } результатов
+   *[other] Найдено { $count } результата
+}
+search-did-you-mean = Возможно, вы искали:
+search-nothing = Ничего не найдено
+search-nothing-tips = Проверьте написание, попробуйте другое слово или уберите фильтры. Ниже — последние материалы и рубрики.
+search-empty = Введите слово или фразу для поиска.
+search-unavailable = Поисковый индекс сейчас обновляется, поэтому результаты могут быть неполными. Попробуйте чуть позже.
+search-latest = Последние материалы
+search-prev = Предыдущая
+search-next = Следующая
