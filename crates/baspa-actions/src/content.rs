@@ -157,20 +157,15 @@ fn content_summary(t: &translation::Model) -> Value {
     })
 }
 
-async fn enqueue_publish_followups(
-    tx: &DatabaseTransaction,
-    item: ItemId,
-    lang: &str,
-    now: Timestamp,
-) -> Result<(), ActionError> {
-    jobs::enqueue(
-        tx,
-        "search.index",
-        json!({"item_id": item.0, "lang": lang}),
-        Some(format!("search.index:{item}:{lang}")),
-        now,
-    )
-    .await?;
+/// Re-indexes an item for search (drafts too: editors search them in the admin).
+async fn enqueue_search_index(tx: &DatabaseTransaction, item: ItemId, now: Timestamp) -> Result<(), ActionError> {
+    jobs::enqueue(tx, "search.index", json!({"item_id": item.0}), Some(format!("search.index:{item}")), now).await?;
+    Ok(())
+}
+
+async fn enqueue_publish_followups(tx: &DatabaseTransaction, item: ItemId, now: Timestamp) -> Result<(), ActionError> {
+    // One search job per item: the index re-reads every language version of it.
+    enqueue_search_index(tx, item, now).await?;
     jobs::enqueue(tx, "cache.purge", json!({"item_id": item.0}), Some(format!("cache.purge:{item}")), now).await?;
     jobs::enqueue(tx, "sitemap.rebuild", json!({}), Some("sitemap.rebuild".to_owned()), now).await?;
     Ok(())
@@ -270,6 +265,7 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
         Some(json!({"kind": input.kind.as_str(), "section_id": input.section.map(|s| s.0), "translations": summaries})),
     )
     .await?;
+    enqueue_search_index(&tx, item_id, ctx.now).await?;
     tx.commit().await?;
     Ok(CreatedItem { item_id, translations: created })
 }
@@ -293,6 +289,7 @@ pub async fn add_translation(
     let scope = kind.slug_scope(item.parent_id.map(ItemId));
     let row = insert_draft_translation(ctx, &tx, item_id, &input, &scope).await?;
     store::touch_item(&tx, item_id, ctx.now).await?;
+    enqueue_search_index(&tx, item_id, ctx.now).await?;
     journal(ctx, &tx, "translation.create", "translation", Some(row.id), None, Some(content_summary(&row))).await?;
     tx.commit().await?;
     Ok(TranslationId(row.id))
@@ -354,6 +351,7 @@ pub async fn revise_translation(
     if let Some(note) = note {
         after["note"] = json!(note);
     }
+    enqueue_search_index(&tx, ItemId(row.item_id), ctx.now).await?;
     journal(ctx, &tx, "translation.revise", "translation", Some(row.id), Some(before), Some(after)).await?;
     tx.commit().await?;
     Ok(RevisionId(rev.id))
@@ -406,7 +404,7 @@ pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Ti
             updated.published_at = Some(row.published_at.or(at).unwrap_or(ctx.now));
             updated.publish_at = None;
             updated.live_revision_id = row.latest_revision_id;
-            enqueue_publish_followups(&tx, ItemId(row.item_id), &row.lang, ctx.now).await?;
+            enqueue_publish_followups(&tx, ItemId(row.item_id), ctx.now).await?;
         }
     }
     let updated = store::save_translation(&tx, updated).await?;
@@ -472,11 +470,12 @@ pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionEr
         updated.updated_at = ctx.now;
         let saved = store::save_translation(&tx, updated).await?;
         if saved.status == ContentStatus::Published.as_str() {
-            enqueue_publish_followups(&tx, item_id, &saved.lang, ctx.now).await?;
+            enqueue_publish_followups(&tx, item_id, ctx.now).await?;
         }
         after.push(content_summary(&saved));
     }
     store::touch_item(&tx, item_id, ctx.now).await?;
+    enqueue_search_index(&tx, item_id, ctx.now).await?;
     journal(ctx, &tx, "item.restore", "item", Some(item_id.0), None, Some(json!(after))).await?;
     tx.commit().await?;
     Ok(())
@@ -837,4 +836,73 @@ pub async fn upload_media(
         let _ = tokio::fs::remove_file(&final_path).await;
     }
     result
+}
+
+/// Moderates a comment (CM-9): approve, mark as spam, or move to the trash.
+pub async fn moderate_comment(ctx: &Ctx<'_>, id: CommentId, status: CommentStatus) -> Result<(), ActionError> {
+    let tx = ctx.db.begin().await?;
+    let mut row = store::get_comment(&tx, id.0).await?;
+    let item = store::get_item(&tx, ItemId(row.item_id)).await?;
+    let scope = item_scope(&tx, &item).await?.in_lang(&row.lang);
+    ctx.actor.require_in(Capability::ModerateComments, &scope, "moderate comments here")?;
+    let before = json!({"status": row.status});
+    row.status = status.as_str().to_owned();
+    row.updated_at = ctx.now;
+    store::save_comment(&tx, row).await?;
+    journal(
+        ctx,
+        &tx,
+        "comment.moderate",
+        "comment",
+        Some(id.0),
+        Some(before),
+        Some(json!({"status": status.as_str()})),
+    )
+    .await?;
+    if status == CommentStatus::Approved {
+        jobs::enqueue(
+            &tx,
+            "cache.purge",
+            json!({"item_id": item.id}),
+            Some(format!("cache.purge:{}", item.id)),
+            ctx.now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves a section (or page) one place up or down among its siblings in the menu (CM-1).
+/// Positions are renumbered 1..n so gaps and duplicates from imports disappear.
+pub async fn move_item(ctx: &Ctx<'_>, id: ItemId, up: bool) -> Result<(), ActionError> {
+    let tx = ctx.db.begin().await?;
+    let item = store::get_item(&tx, id).await?;
+    let scope = match item.parent_id {
+        Some(parent) if item.kind == ItemKind::Section.as_str() => section_scope(&tx, Some(ItemId(parent))).await?,
+        _ => Scope::site(),
+    };
+    ctx.actor.require_in(Capability::ManageStructure, &scope, "change the menu order here")?;
+    let mut order: Vec<i64> = store::siblings_of(&tx, id).await?.into_iter().map(|i| i.id).collect();
+    let Some(at) = order.iter().position(|&i| i == id.0) else {
+        return Err(ActionError::NotFound(format!("item {id}")));
+    };
+    let to = if up { at.checked_sub(1) } else { Some(at + 1).filter(|&t| t < order.len()) };
+    let Some(to) = to else { return Ok(()) };
+    order.swap(at, to);
+    for (n, sibling) in order.iter().enumerate() {
+        store::set_position(&tx, ItemId(*sibling), n as i32 + 1, ctx.now).await?;
+    }
+    journal(
+        ctx,
+        &tx,
+        "item.move",
+        item.kind.as_str(),
+        Some(id.0),
+        Some(json!({"index": at})),
+        Some(json!({"index": to})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

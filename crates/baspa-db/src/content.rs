@@ -290,6 +290,51 @@ pub async fn items_of_kind(db: &impl ConnectionTrait, kind: ItemKind) -> Result<
         .await?)
 }
 
+/// Items of the given kinds with ids above `after`, by id, at most `limit`: one page of a walk
+/// over a large table (the search re-index) without loading it all or an OFFSET scan.
+pub async fn items_after(
+    db: &impl ConnectionTrait,
+    kinds: &[ItemKind],
+    after: Option<ItemId>,
+    limit: u64,
+) -> Result<Vec<item::Model>, StoreError> {
+    let mut q = item::Entity::find().filter(item::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
+    if let Some(after) = after {
+        q = q.filter(item::Column::Id.gt(after.0));
+    }
+    Ok(q.order_by_asc(item::Column::Id).limit(limit.max(1)).all(db).await?)
+}
+
+/// Items by id, in no particular order; unknown ids are left out.
+pub async fn items_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<item::Model>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(item::Entity::find().filter(item::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+}
+
+/// The tag ids of many items at once, each list in the editor's order.
+pub async fn tag_ids_of_items(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(i64, i64)> = item_tag::Entity::find()
+        .select_only()
+        .column(item_tag::Column::ItemId)
+        .column(item_tag::Column::TagId)
+        .filter(item_tag::Column::ItemId.is_in(ids.iter().copied()))
+        .order_by_asc(item_tag::Column::ItemId)
+        .order_by_asc(item_tag::Column::Position)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (item_id, tag_id) in rows {
+        out.entry(item_id).or_default().push(tag_id);
+    }
+    Ok(out)
+}
+
 /// A published translation by slug within a scope.
 pub async fn find_published(
     db: &impl ConnectionTrait,
@@ -784,4 +829,54 @@ pub async fn stored_file_mime(db: &impl ConnectionTrait, key: &str) -> Result<Op
         return Ok(Some(m.mime));
     }
     Ok(media_variant::Entity::find().filter(media_variant::Column::StorageKey.eq(key)).one(db).await?.map(|v| v.mime))
+}
+
+pub async fn get_comment(db: &impl ConnectionTrait, id: i64) -> Result<comment::Model, StoreError> {
+    comment::Entity::find_by_id(id).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("comment {id}")))
+}
+
+pub async fn save_comment(db: &impl ConnectionTrait, row: comment::Model) -> Result<comment::Model, StoreError> {
+    let active: comment::ActiveModel = row.into();
+    Ok(active.reset_all().update(db).await?)
+}
+
+/// Comments in one moderation state, newest first (the moderation queue).
+pub async fn comments_in(
+    db: &impl ConnectionTrait,
+    status: CommentStatus,
+    limit: u64,
+) -> Result<Vec<comment::Model>, StoreError> {
+    Ok(comment::Entity::find()
+        .filter(comment::Column::Status.eq(status.as_str()))
+        .order_by_desc(comment::Column::CreatedAt)
+        .order_by_desc(comment::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// The items under the same parent as `id` (siblings in the section tree), in menu order.
+pub async fn siblings_of(db: &impl ConnectionTrait, id: ItemId) -> Result<Vec<item::Model>, StoreError> {
+    let row = get_item(db, id).await?;
+    let mut q = item::Entity::find().filter(item::Column::Kind.eq(row.kind.as_str()));
+    q = match row.parent_id {
+        Some(p) => q.filter(item::Column::ParentId.eq(p)),
+        None => q.filter(item::Column::ParentId.is_null()),
+    };
+    Ok(q.order_by_asc(item::Column::Position).order_by_asc(item::Column::Id).all(db).await?)
+}
+
+pub async fn set_position(
+    db: &impl ConnectionTrait,
+    id: ItemId,
+    position: i32,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    item::Entity::update_many()
+        .col_expr(item::Column::Position, Expr::value(position))
+        .col_expr(item::Column::UpdatedAt, Expr::value(now))
+        .filter(item::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    Ok(())
 }

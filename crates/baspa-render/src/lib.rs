@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("page.html", include_str!("../theme/page.html")),
     ("error.html", include_str!("../theme/error.html")),
     ("cards.html", include_str!("../theme/cards.html")),
+    ("search.html", include_str!("../theme/search.html")),
     ("admin/layout.html", include_str!("../admin/layout.html")),
     ("admin/message.html", include_str!("../admin/message.html")),
     ("admin/login.html", include_str!("../admin/login.html")),
@@ -41,6 +42,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/revisions.html", include_str!("../admin/revisions.html")),
     ("admin/diff.html", include_str!("../admin/diff.html")),
     ("admin/media.html", include_str!("../admin/media.html")),
+    ("admin/users.html", include_str!("../admin/users.html")),
+    ("admin/search.html", include_str!("../admin/search.html")),
+    ("admin/user.html", include_str!("../admin/user.html")),
+    ("admin/structure.html", include_str!("../admin/structure.html")),
+    ("admin/comments.html", include_str!("../admin/comments.html")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,8 @@ pub async fn send(config: &MailConfig, to: &str, subject: &str, body: &str) -> R
         .from(from)
         .to(to)
         .subject(subject)
+        // UTF-8 plain text; lettre picks quoted-printable or base64 for Kazakh and Russian.
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
         .body(body.to_owned())
         .map_err(|e| format!("cannot build the message: {e}"))?;
     let url = url::Url::parse(&config.smtp_url).map_err(|e| format!("mail.smtp_url: {e}"))?;

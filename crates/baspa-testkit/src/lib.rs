@@ -12,6 +12,7 @@ pub mod app;
 pub mod browser;
 pub mod builders;
 pub mod geoip_fixture;
+pub mod smtp;
 pub mod snapshot;
 
 use std::time::{SystemTime, UNIX_EPOCH};

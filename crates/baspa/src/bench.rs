@@ -166,3 +166,62 @@ pub async fn storage(db: &DatabaseConnection, backend: &str, count: u32) -> anyh
     );
     Ok(())
 }
+
+/// Server time of the admin's content list over `count` articles (issue 4: under 100 ms):
+/// the real router in-process (no sockets), a signed-in editor, p50/p95 of each list view;
+/// prints one JSON line.
+pub async fn admin_list(config: &crate::config::Config, db: DatabaseConnection, count: u32) -> anyhow::Result<()> {
+    use tower::ServiceExt;
+    ensure_languages(&db).await?;
+    let existing = store::count_items(&db, ItemKind::Article).await?;
+    if existing < u64::from(count) {
+        seed_bare_rows(&db, count - existing as u32).await?;
+    }
+    let articles = store::count_items(&db, ItemKind::Article).await?;
+    let email = format!("bench-{}@baspa.invalid", rand::random::<u32>());
+    let system = Actor::system("bench");
+    let password = crate::demo::generate_password();
+    baspa_actions::create_user(&Ctx::new(&db, &system), &email, "Bench editor", baspa_domain::Role::Editor, &password)
+        .await?;
+    let mut admin_config = crate::serve::admin_config(config)?;
+    admin_config.policy.second_factor_roles.clear();
+    let client = baspa_actions::auth::ClientInfo { ip: Some("127.0.0.1".into()), user_agent: None };
+    let session =
+        baspa_actions::auth::sign_in(&db, &admin_config.policy, &email, &password, &client, baspa_domain::time::now())
+            .await
+            .map_err(|e| anyhow::anyhow!("bench sign-in: {e}"))?;
+    let cookie = format!("{}={}", admin_config.session_cookie_name(), session.token);
+    let base = admin_config.path.clone();
+    let mut state = crate::serve::site_state(config, db)?;
+    state.admin = std::sync::Arc::new(admin_config);
+    let app = baspa_site::router(state);
+    let views = [
+        ("latest", format!("{base}/content")),
+        ("published_ru", format!("{base}/content?status=published&lang=ru")),
+        ("title_search", format!("{base}/content?q=%D0%90%D1%81%D1%82%D0%B0%D0%BD")),
+        ("page_100", format!("{base}/content?page=100")),
+        ("missing_en", format!("{base}/content?missing=en")),
+    ];
+    let mut report = serde_json::Map::new();
+    for (name, uri) in views {
+        let mut times = Vec::new();
+        for _ in 0..40 {
+            let req = axum::http::Request::builder()
+                .uri(&uri)
+                .header("host", "baq.localhost")
+                .header("cookie", &cookie)
+                .body(axum::body::Body::empty())?;
+            let started = Instant::now();
+            let res = app.clone().oneshot(req).await?;
+            let status = res.status();
+            axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(status.is_success(), "{uri} answered {status}");
+        }
+        times.sort_by(f64::total_cmp);
+        let pick = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+        report.insert(name.to_owned(), json!({"p50_ms": pick(0.5), "p95_ms": pick(0.95)}));
+    }
+    println!("{}", json!({"workload": "admin_list", "articles": articles, "views": report}));
+    Ok(())
+}

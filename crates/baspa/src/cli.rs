@@ -59,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The search index in DATA_DIR/search.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Benchmark workloads used by the scripts in bench/ (see docs/perf.md).
     #[command(hide = true)]
     Bench {
@@ -96,7 +101,19 @@ pub enum UserCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum SearchCommand {
+    /// Rebuild the index from the database. When a running server holds the index, queue the
+    /// re-index for it instead.
+    Reindex,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum BenchCommand {
+    /// Server time of the admin's content list over N articles (seeded as bare rows if fewer).
+    AdminList {
+        #[arg(long, default_value_t = 10_000)]
+        articles: u32,
+    },
     /// Add N published articles in kk and ru through the action layer.
     Seed {
         #[arg(long, default_value_t = 10_000)]
@@ -122,7 +139,9 @@ pub fn main() -> ExitCode {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BASPA_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,baspa=info")),
+                // tantivy warns when a background merge loses a race with a newer commit (it
+                // drops that merge; nothing is lost), which frequent small commits make routine.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,baspa=info,tantivy=error")),
         )
         .with_writer(std::io::stderr)
         .try_init();
@@ -185,6 +204,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { command } => {
             let db = serve::open_database(&config).await?;
             match command {
+                BenchCommand::AdminList { articles } => crate::bench::admin_list(&config, db, articles).await?,
                 BenchCommand::Seed { articles } => {
                     let rate = crate::bench::seed_articles(&db, articles, "seed").await?;
                     println!("seeded {articles} articles x 2 languages at {rate:.0} articles/s");
@@ -197,6 +217,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { profile, no_serve, .. } => demo::run(config, profile, no_serve, started).await,
+        Command::Search { command: SearchCommand::Reindex } => {
+            let db = serve::open_database(&config).await?;
+            crate::search::reindex(&config, &db).await
+        }
         Command::User { command } => {
             let db = serve::open_database(&config).await?;
             let actor = Actor::system("cli");

@@ -392,3 +392,205 @@ async fn cm8_a_200_mb_upload_is_refused_with_the_limit_named() {
     assert!(res.body.contains("the limit is 50 MB"), "{}", &res.body[..res.body.len().min(2000)]);
     assert!(media_files(&app.media_dir).is_empty());
 }
+
+storage_test!(
+    /// HD-10: a password reset by e-mail over real SMTP (aiosmtpd): the same answer for known
+    /// and unknown addresses, a one-time link, the old password dead, every session ended.
+    async fn hd10_password_reset_by_email(t: TestDb) {
+        let Some(smtp) = baspa_testkit::smtp::SmtpSink::start().await else { return };
+        news_languages(&t.db).await;
+        user(&t, "editor@baq.test", Role::Editor).await;
+        let admin = baspa_site::admin::AdminConfig {
+            mail: Some(baspa_site::admin::MailConfig { smtp_url: smtp.url(), from: "Baspa <noreply@baq.test>".into() }),
+            ..Default::default()
+        };
+        let app = baspa_testkit::app::spawn_app_with(
+            t,
+            baspa_testkit::app::AppOptions { admin: Some(admin), ..Default::default() },
+        )
+        .await;
+        let old = session(&app, "editor@baq.test").await;
+        let known = app.post_form(HOST, "/admin/forgot", &[("email", "editor@baq.test")], &[]).await;
+        let unknown = app.post_form(HOST, "/admin/forgot", &[("email", "nobody@baq.test")], &[]).await;
+        assert_eq!((known.status, unknown.status), (200, 200));
+        let strip_nonce = |b: &str| b.split("nonce").next().unwrap_or_default().len();
+        assert_eq!(strip_nonce(&known.body), strip_nonce(&unknown.body), "no hint whether the address exists");
+        let raw = smtp.wait_for("editor@baq.test").await;
+        let mail = decode_mail_body(&raw);
+        assert!(raw.contains("editor@baq.test"), "{raw}");
+        assert!(!smtp.received().contains("nobody@baq.test"));
+        let token = mail
+            .split("reset?token=")
+            .nth(1)
+            .map(|s| s.chars().take_while(|c| c.is_ascii_hexdigit()).collect::<String>())
+            .expect("token");
+        assert_eq!(token.len(), 64);
+        let new_password = "a new and long passphrase";
+        let done = app.post_form(HOST, "/admin/reset", &[("token", &token), ("password", new_password)], &[]).await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert_eq!(old.get(&app, "/admin/content").await.status, 303, "the old session ended");
+        assert_eq!(sign_in(&app, "editor@baq.test", PASSWORD).await.0.status, 401, "the old password is dead");
+        assert_eq!(sign_in(&app, "editor@baq.test", new_password).await.0.status, 303);
+        let again = app
+            .post_form(HOST, "/admin/reset", &[("token", &token), ("password", "yet another passphrase")], &[])
+            .await;
+        assert_eq!(again.status, 422, "a reset link works once");
+    }
+);
+
+/// The text of a single-part message as printed by aiosmtpd: base64 or quoted-printable
+/// bodies decoded (lettre picks one for Cyrillic text).
+fn decode_mail_body(raw: &str) -> String {
+    use base64::Engine;
+    let body = raw.split("\n\n").skip(1).collect::<Vec<_>>().join("\n");
+    let body = body.split("------------ END MESSAGE").next().unwrap_or_default();
+    if raw.to_ascii_lowercase().contains("content-transfer-encoding: base64") {
+        let compact: String =
+            body.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')).collect();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(compact).expect("base64 body");
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    // Quoted-printable: soft breaks and =XX escapes.
+    let joined = body.replace("=\n", "");
+    let mut out = Vec::new();
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    format!("{}\n{}", raw.split("\n\n").next().unwrap_or_default(), String::from_utf8_lossy(&out))
+}
+
+storage_test!(
+    /// CM-4, CM-1, CM-9 in the admin: an administrator creates an account and limits it to one
+    /// section; others cannot see the accounts page; sections move in the menu; a pending
+    /// comment is approved from the queue.
+    async fn cm4_cm1_cm9_people_structure_and_comments(t: TestDb) {
+        news_languages(&t.db).await;
+        let (sport, politics) = sections(&t).await;
+        user(&t, "admin@baq.test", Role::Administrator).await;
+        let system = Actor::system("test");
+        let story = published(
+            &t.db,
+            ItemKind::Article,
+            Some(sport),
+            None,
+            &[("kk", "Жарыс", "<p>x</p>")],
+            baspa_domain::time::now(),
+        )
+        .await;
+        baspa_actions::add_comment(
+            &Ctx::new(&t.db, &system),
+            baspa_actions::CommentInput {
+                item_id: story.item_id,
+                lang: "kk",
+                parent: None,
+                author_name: "Оқырман",
+                author_email: None,
+                body: "Керемет жарыс болды!",
+                status: baspa_domain::CommentStatus::Pending,
+            },
+        )
+        .await
+        .expect("comment");
+        let mut admin_config = baspa_site::admin::AdminConfig::default();
+        admin_config.policy.second_factor_roles.clear();
+        let app = baspa_testkit::app::spawn_app_with(
+            t,
+            baspa_testkit::app::AppOptions { admin: Some(admin_config), ..Default::default() },
+        )
+        .await;
+        let admin = session(&app, "admin@baq.test").await;
+        let created = admin
+            .post(
+                &app,
+                "/admin/users",
+                &[("name", "Спорт редакторы"), ("email", "sport@baq.test"), ("role", "editor"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        let user_path = location(&created);
+        let sport_id = sport.0.to_string();
+        let granted = admin
+            .post(&app, &format!("{user_path}/grants"), &[("role", "editor"), ("section_id", &sport_id), ("lang", "")])
+            .await;
+        assert_eq!(granted.status, 303, "{}", granted.body);
+        let id: i64 = user_path.rsplit('/').next().and_then(|n| n.parse().ok()).expect("user id");
+        let grants = baspa_db::users::grants_of(&app.db.db, UserId(id)).await.expect("grants");
+        assert_eq!((grants.len(), grants[0].section_item_id), (1, Some(sport.0)));
+        let page = admin.get(&app, &user_path).await;
+        assert!(page.body.contains("Спорт"), "the grant is listed with its section");
+
+        let editor = session(&app, "sport@baq.test").await;
+        assert_eq!(editor.get(&app, "/admin/users").await.status, 403, "accounts are for those who manage users");
+
+        let before = baspa_db::content::siblings_of(&app.db.db, politics).await.expect("siblings");
+        let order_before: Vec<i64> = before.iter().map(|i| i.id).collect();
+        assert_eq!(admin.post(&app, &format!("/admin/structure/{}/up", politics.0), &[]).await.status, 303);
+        let after: Vec<i64> = baspa_db::content::siblings_of(&app.db.db, politics)
+            .await
+            .expect("siblings")
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        assert_ne!(order_before, after);
+        assert_eq!(after.first(), Some(&politics.0), "moved to the top of the menu");
+        assert!(admin.get(&app, "/admin/structure").await.body.contains("Саясат"));
+
+        let queue = admin.get(&app, "/admin/comments").await;
+        assert!(queue.body.contains("Керемет жарыс болды!"));
+        let pending =
+            baspa_db::content::comments_in(&app.db.db, baspa_domain::CommentStatus::Pending, 10).await.expect("queue");
+        let approve = admin.post(&app, &format!("/admin/comments/{}", pending[0].id), &[("status", "approved")]).await;
+        assert_eq!(approve.status, 303);
+        let row = baspa_db::content::get_comment(&app.db.db, pending[0].id).await.expect("comment");
+        assert_eq!(row.status, "approved");
+        let other_section = editor.post(&app, &format!("/admin/structure/{}/down", sport.0), &[]).await;
+        assert_eq!(other_section.status, 403, "a section editor cannot reorder the root menu");
+    }
+);
+
+storage_test!(
+    /// CM-1 with issue 9: the admin's search finds drafts in any language by inflected forms
+    /// (the public search never shows them).
+    async fn cm1_admin_search_finds_drafts_by_word_forms(t: TestDb) {
+        news_languages(&t.db).await;
+        user(&t, "editor@baq.test", Role::Editor).await;
+        let app = spawn_app(t).await;
+        let s = session(&app, "editor@baq.test").await;
+        let created = s
+            .post(
+                &app,
+                "/admin/content/new",
+                &[
+                    ("kind", "article"),
+                    ("lang", "kk"),
+                    ("title", "Ауылдағы мектептер жөнделді"),
+                    ("body", "<p>Биыл ауылдық мектептерге күрделі жөндеу жүргізілді.</p>"),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        app.run_pending_jobs().await;
+        let found = s
+            .get(&app, "/admin/search?q=%D0%BC%D0%B5%D0%BA%D1%82%D0%B5%D0%BF%D1%82%D0%B5%D1%80%D0%B4%D1%96%D2%A3")
+            .await; // мектептердің
+        assert_eq!(found.status, 200);
+        assert!(found.body.contains("<mark>"), "{}", found.body);
+        assert!(found.body.contains("Ауылдағы"), "the draft is found: {}", found.body);
+        let public = app.get(HOST, "/search?q=%D0%BC%D0%B5%D0%BA%D1%82%D0%B5%D0%BF").await;
+        assert!(!public.body.contains("Ауылдағы мектептер жөнделді"), "visitors never see drafts");
+        let hostile = s.get(&app, "/admin/search?q=%22%29%28%20AND%20%3Cscript%3E").await;
+        assert_eq!(hostile.status, 200);
+        assert!(!hostile.body.contains("<script>"));
+    }
+);

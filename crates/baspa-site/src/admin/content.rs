@@ -62,6 +62,10 @@ impl Req {
         &self.rid
     }
 
+    pub(crate) fn staff(&self) -> &baspa_actions::auth::StaffSession {
+        &self.staff.0
+    }
+
     pub(crate) fn frame(&self, title: &str) -> Frame {
         Frame::new(&self.state, &self.headers, &self.nonce, Some(&self.staff), title)
     }
@@ -107,7 +111,7 @@ fn item_row(i: &item::Model, ts: &[translation::Model], sections: &HashMap<i64, 
 }
 
 /// Section titles in the UI language (falling back to any language), by item id.
-async fn section_titles(state: &SiteState, ui: &str) -> Result<HashMap<i64, String>, baspa_db::StoreError> {
+pub(crate) async fn section_titles(state: &SiteState, ui: &str) -> Result<HashMap<i64, String>, baspa_db::StoreError> {
     let sections = store::items_of_kind(&state.db, ItemKind::Section).await?;
     let ids: Vec<i64> = sections.iter().map(|s| s.id).collect();
     let mut titles: HashMap<i64, String> = HashMap::new();
@@ -119,7 +123,7 @@ async fn section_titles(state: &SiteState, ui: &str) -> Result<HashMap<i64, Stri
     Ok(titles)
 }
 
-fn section_options(titles: &HashMap<i64, String>) -> Vec<Value> {
+pub(crate) fn section_options(titles: &HashMap<i64, String>) -> Vec<Value> {
     let mut list: Vec<_> = titles.iter().map(|(id, title)| json!({"id": id, "title": title})).collect();
     list.sort_by(|a, b| a["title"].as_str().cmp(&b["title"].as_str()));
     list
@@ -304,7 +308,13 @@ pub(crate) async fn create(req: Req, Form(form): Form<EditForm>) -> Response {
     let result = async {
         let kind = ItemKind::parse(&form.kind).map_err(|e| ActionError::Invalid(e.to_string()))?;
         let mut input = NewItemInput::new(kind, vec![form.to_input()?]);
-        input.section = form.section_id.parse().ok().map(ItemId);
+        // For a new section the chosen section is its parent in the tree.
+        let chosen = form.section_id.parse().ok().map(ItemId);
+        if kind == ItemKind::Section {
+            input.parent = chosen;
+        } else {
+            input.section = chosen;
+        }
         baspa_actions::create_item(&ctx, input).await
     }
     .await;
@@ -644,4 +654,40 @@ pub(crate) async fn diff_page(req: Req, Path(id): Path<i64>, Query(q): Query<Dif
         json!({"translation_id": id, "old": {"id": old.id, "number": old.number}, "new": {"id": new.id, "number": new.number},
                "fields": fields, "rows": rows}),
     )
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct SearchQueryForm {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+/// Full-text search across every language and status (CM-1, issue 9): title, body, author
+/// and tags, Kazakh and Russian word forms included. Drafts are shown to staff only.
+pub(crate) async fn search(req: Req, Query(q): Query<SearchQueryForm>) -> Response {
+    let mut frame = req.frame("admin-search");
+    let text: String = q.q.chars().take(200).collect();
+    let page = q.page.unwrap_or(1).max(1);
+    let mut data = json!({"q": text, "hits": [], "total": 0, "page": page});
+    if !text.trim().is_empty() {
+        match crate::search::admin_search(&req.state, &text, page).await {
+            Ok(results) => {
+                let hits: Vec<Value> = results
+                    .hits
+                    .iter()
+                    .map(|h| {
+                        json!({"translation_id": h.translation_id.0, "item_id": h.item_id.0, "lang": h.lang,
+                                    "status": h.status, "title_html": h.title_html, "snippet_html": h.snippet_html})
+                    })
+                    .collect();
+                data["hits"] = json!(hits);
+                data["total"] = json!(results.total);
+                data["did_you_mean"] = json!(results.did_you_mean);
+            }
+            Err(_) => frame.error = Some(baspa_render::translate(&frame.ui, "admin-search-unavailable", None)),
+        }
+    }
+    req.render("admin/search.html", &frame, data)
 }

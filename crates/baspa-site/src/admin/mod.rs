@@ -11,6 +11,8 @@ mod auth;
 mod content;
 mod diff;
 mod media;
+mod people;
+mod structure;
 
 use std::sync::Arc;
 
@@ -63,6 +65,11 @@ impl Default for AdminConfig {
 }
 
 impl AdminConfig {
+    /// The name of the staff session cookie (tools that sign in outside a browser need it).
+    pub fn session_cookie_name(&self) -> &'static str {
+        self.session_cookie()
+    }
+
     pub(crate) fn session_cookie(&self) -> &'static str {
         if self.secure_cookies { "__Host-baspa_staff" } else { "baspa_staff" }
     }
@@ -92,6 +99,7 @@ pub(crate) fn router(state: SiteState) -> Router {
         .route(&at("/sessions"), get(auth::sessions))
         .route(&at("/sessions/{id}/revoke"), post(auth::revoke))
         .route(&at("/content"), get(content::list))
+        .route(&at("/search"), get(content::search))
         .route(&at("/content/new"), get(content::new_form).post(content::create))
         .route(&at("/item/{id}"), get(content::item_page))
         .route(&at("/item/{id}/{action}"), post(content::item_action))
@@ -101,6 +109,14 @@ pub(crate) fn router(state: SiteState) -> Router {
         .route(&at("/translation/{id}/diff"), get(content::diff_page))
         .route(&at("/translation/{id}/{action}"), post(content::translation_action))
         .route(&at("/media"), get(media::list).post(media::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route(&at("/users"), get(people::list).post(people::create))
+        .route(&at("/users/{id}"), get(people::show).post(people::update))
+        .route(&at("/users/{id}/grants"), post(people::grant))
+        .route(&at("/users/{id}/grants/{grant}/delete"), post(people::revoke_grant))
+        .route(&at("/structure"), get(structure::sections))
+        .route(&at("/structure/{id}/{direction}"), post(structure::move_section))
+        .route(&at("/comments"), get(structure::comments))
+        .route(&at("/comments/{id}"), post(structure::moderate))
         .route(&at("/assets/{file}"), get(assets::serve))
         .layer(axum::middleware::from_fn_with_state(state.clone(), staff_layer))
         .with_state(state)
