@@ -108,7 +108,8 @@ impl SanitizedHtml {
             .replace("&amp;", "&")
             .replace("&lt;", "<")
             .replace("&gt;", ">")
-            .replace("&quot;", "\"");
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'");
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 

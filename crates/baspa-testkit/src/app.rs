@@ -28,6 +28,13 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    async fn read(res: reqwest::Response) -> Self {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap_or_default();
+        TestResponse { status, headers, body }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -113,11 +120,7 @@ impl TestApp {
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let body = res.text().await.unwrap_or_default();
-        TestResponse { status, headers, body }
+        TestResponse::read(req.send().await.expect("request")).await
     }
 }
 
@@ -135,11 +138,7 @@ impl TestApp {
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let body = res.text().await.unwrap_or_default();
-        TestResponse { status, headers, body }
+        TestResponse::read(req.send().await.expect("request")).await
     }
 }
 
@@ -162,11 +161,7 @@ impl TestApp {
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let body = res.text().await.unwrap_or_default();
-        TestResponse { status, headers, body }
+        TestResponse::read(req.send().await.expect("request")).await
     }
 }
 

@@ -112,9 +112,9 @@ pub fn demo_docs(code_for: fn(&str) -> &str) -> Vec<DemoDoc> {
 
 /// Published posts of the WordPress fixtures (`shared/fixtures/wordpress/{kk,ru}.wxr.xml`,
 /// synthetic news on the same topics as the demo), as extra documents that compete with the
-/// demo articles in relevance tests. Missing fixtures give none. Ids start at `first_id`.
+/// demo articles in relevance tests. Ids start at `first_id`.
 pub fn wordpress_docs(code_for: fn(&str) -> &str, first_id: i64) -> Vec<DemoDoc> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/wordpress");
+    let dir = wordpress_fixtures();
     let mut out = Vec::new();
     let mut next_id = first_id;
     for code in ["kk", "ru"] {
@@ -166,4 +166,23 @@ pub fn doc(id: i64, lang_code: &str, title: &str, body_html: &str) -> SearchDoc 
         author: None,
         published_at: Some(NOW - id * 60),
     }
+}
+
+/// The WordPress fixtures folder, which lives outside the repository: `BASPA_FIXTURES_DIR`, else
+/// `shared/fixtures/wordpress` next to any ancestor of this crate (a clone may sit anywhere),
+/// else `/work/shared/fixtures/wordpress`. Missing fixtures would silently change the relevance
+/// numbers, so they stop the test with the places searched.
+pub fn wordpress_fixtures() -> PathBuf {
+    if let Some(dir) = std::env::var_os("BASPA_FIXTURES_DIR") {
+        return PathBuf::from(dir).join("wordpress");
+    }
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut candidates: Vec<PathBuf> = manifest.ancestors().map(|a| a.join("shared/fixtures/wordpress")).collect();
+    candidates.push(PathBuf::from("/work/shared/fixtures/wordpress"));
+    candidates.iter().find(|c| c.join("kk.wxr.xml").is_file()).cloned().unwrap_or_else(|| {
+        panic!(
+            "the WordPress fixtures are not found; set BASPA_FIXTURES_DIR to the folder holding wordpress/ (searched: {})",
+            candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", ")
+        )
+    })
 }

@@ -23,6 +23,15 @@ fn peer_addr(peer: &Peer) -> Option<SocketAddr> {
     peer.as_ref().map(|Extension(ConnectInfo(a))| *a)
 }
 
+/// The status and message key of a refused password or code.
+fn refusal(e: SignInError, refused_key: &'static str) -> (StatusCode, &'static str) {
+    match e {
+        SignInError::Refused => (StatusCode::UNAUTHORIZED, refused_key),
+        SignInError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "admin-sign-in-throttled"),
+        SignInError::Internal => (StatusCode::SERVICE_UNAVAILABLE, "admin-error-internal"),
+    }
+}
+
 #[derive(Deserialize)]
 pub(crate) struct LoginForm {
     email: String,
@@ -68,11 +77,7 @@ pub(crate) async fn login(
         }
         Err(e) => {
             let mut frame = Frame::new(&state, &headers, &nonce, None, "admin-sign-in");
-            let (status, key) = match e {
-                SignInError::Refused => (StatusCode::UNAUTHORIZED, "admin-sign-in-refused"),
-                SignInError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "admin-sign-in-throttled"),
-                SignInError::Internal => (StatusCode::SERVICE_UNAVAILABLE, "admin-error-internal"),
-            };
+            let (status, key) = refusal(e, "admin-sign-in-refused");
             frame.error = Some(baspa_render::translate(&frame.ui, key, None));
             let data = json!({"email": form.email, "can_reset": state.admin.mail.is_some()});
             (status, page(&state, "admin/login.html", &frame, data, &rid)).into_response()
@@ -111,11 +116,7 @@ pub(crate) async fn code(
         Ok(()) => Redirect::to(&format!("{}/", state.admin.path)).into_response(),
         Err(e) => {
             let mut frame = Frame::new(&state, &headers, &nonce, Some(&staff), "admin-code-title");
-            let (status, key) = match e {
-                SignInError::Refused => (StatusCode::UNAUTHORIZED, "admin-code-refused"),
-                SignInError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "admin-sign-in-throttled"),
-                SignInError::Internal => (StatusCode::SERVICE_UNAVAILABLE, "admin-error-internal"),
-            };
+            let (status, key) = refusal(e, "admin-code-refused");
             frame.error = Some(baspa_render::translate(&frame.ui, key, None));
             (status, page(&state, "admin/code.html", &frame, json!({}), &rid)).into_response()
         }

@@ -43,28 +43,9 @@ pub(crate) fn blocks(html: &str) -> Vec<String> {
     marked.lines().map(text_of).filter(|t| !t.is_empty()).collect()
 }
 
+/// Revision bodies were sanitised on save, so the domain's tag stripper reads them.
 fn text_of(fragment: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in fragment.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let decoded = out
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
-    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+    baspa_domain::SanitizedHtml::from_trusted_storage(fragment.to_owned()).plain_text()
 }
 
 fn plain(text: &str) -> Vec<Segment> {
