@@ -1,5 +1,5 @@
 //! Staff sign-in (HD-10): passwords, throttling per account and per IP, sessions stored in the
-//! database, TOTP second factor (enforced per role), sign-out and revocation, password reset.
+//! database or Redis (`crate::sessions`), TOTP second factor (enforced per role), sign-out and revocation, password reset.
 //! Every outcome, good or bad, is journalled with the address it came from (SC-2, SC-7).
 //!
 //! Answers never tell whether an e-mail address has an account: an unknown address costs the
@@ -12,6 +12,7 @@ use chrono::Duration;
 use serde_json::json;
 
 use crate::rights::Grant;
+use crate::sessions::SessionStore;
 use crate::{ActionError, Actor, Ctx, journal, totp};
 
 /// Limits and lifetimes for staff sign-in; the binary fills this from configuration.
@@ -25,6 +26,8 @@ pub struct SignInPolicy {
     /// Roles that must use a second factor; their first sign-in leads to enrolment.
     pub second_factor_roles: Vec<Role>,
     pub issuer: String,
+    /// Where sessions live: the database unless Redis is configured.
+    pub sessions: SessionStore,
 }
 
 impl Default for SignInPolicy {
@@ -37,6 +40,7 @@ impl Default for SignInPolicy {
             session_lifetime: Duration::hours(12),
             second_factor_roles: vec![Role::Administrator, Role::ChiefEditor],
             issuer: "Baspa".to_owned(),
+            sessions: SessionStore::Db,
         }
     }
 }
@@ -73,6 +77,9 @@ pub enum SignInError {
     Throttled,
     #[error("internal storage error")]
     Internal,
+    /// The session store (Redis) cannot be reached.
+    #[error("sessions unavailable; try again in a moment")]
+    Unavailable,
 }
 
 impl From<baspa_db::StoreError> for SignInError {
@@ -91,7 +98,11 @@ impl From<baspa_db::DbErr> for SignInError {
 
 impl From<ActionError> for SignInError {
     fn from(e: ActionError) -> Self {
-        tracing::error!(error = %e, "sign-in journal error");
+        // The session store logs its own outage once; logging here would repeat it per attempt.
+        if let ActionError::Unavailable(_) = e {
+            return SignInError::Unavailable;
+        }
+        tracing::error!(error = %e, "sign-in storage error");
         SignInError::Internal
     }
 }
@@ -202,23 +213,31 @@ pub async fn sign_in(
     };
     let token = random_token();
     let csrf = random_token();
-    let row = store::insert_session(
-        &tx,
-        store::NewSession {
-            token_hash: &token_hash(&token),
-            user_id: UserId(user.id),
-            csrf_token: &csrf,
-            second_factor_done: stage == SessionStage::Ready,
-            ip: client.ip.as_deref(),
-            user_agent: client.user_agent.as_deref(),
-            expires_at: now + policy.session_lifetime,
-        },
-        now,
-    )
-    .await?;
+    let sessions = &policy.sessions;
+    let row = sessions
+        .insert(
+            &tx,
+            store::NewSession {
+                token_hash: &token_hash(&token),
+                user_id: UserId(user.id),
+                csrf_token: &csrf,
+                second_factor_done: stage == SessionStage::Ready,
+                ip: client.ip.as_deref(),
+                user_agent: client.user_agent.as_deref(),
+                expires_at: now + policy.session_lifetime,
+            },
+            now,
+        )
+        .await?;
     let after = json!({"session_id": row.id, "stage": format!("{stage:?}")});
-    journal(&ctx, &tx, "session.sign_in", "user", Some(user.id), None, Some(after)).await?;
-    tx.commit().await?;
+    let journalled = match journal(&ctx, &tx, "session.sign_in", "user", Some(user.id), None, Some(after)).await {
+        Ok(()) => tx.commit().await.map_err(ActionError::from),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = journalled {
+        sessions.forget(&row).await;
+        return Err(e.into());
+    }
     Ok(NewSession { token, stage })
 }
 
@@ -232,7 +251,7 @@ pub async fn session_by_token(
     if token.len() != 64 {
         return Ok(None);
     }
-    let Some(mut session) = store::live_session(db, &token_hash(token), now).await? else { return Ok(None) };
+    let Some(mut session) = policy.sessions.live(db, &token_hash(token), now).await? else { return Ok(None) };
     let user = users::get(db, UserId(session.user_id)).await?;
     if !user.is_active {
         return Ok(None);
@@ -261,7 +280,7 @@ pub async fn session_by_token(
     // One write a minute at most keeps "last seen" useful without a write per request.
     if now - session.last_seen_at > Duration::minutes(1) {
         session.last_seen_at = now;
-        session = store::save_session(db, session).await?;
+        session = policy.sessions.save(db, session).await?;
     }
     let mut actor = Actor::user(UserId(user.id), &user.email, role);
     actor.grants = grants;
@@ -299,7 +318,7 @@ pub async fn verify_second_factor(
     users::save(&tx, user).await?;
     let mut session = staff.session.clone();
     session.second_factor_done = true;
-    store::save_session(&tx, session).await?;
+    policy.sessions.save(&tx, session).await?;
     store::clear_throttle(&tx, &key).await?;
     journal(&ctx, &tx, "session.code_accepted", "user", Some(staff.user.id), None, None).await?;
     tx.commit().await?;
@@ -319,7 +338,7 @@ pub async fn begin_totp_enrolment(
             let s = totp::new_secret();
             let mut session = staff.session.clone();
             session.pending_totp_secret = Some(s.clone());
-            store::save_session(db, session).await?;
+            policy.sessions.save(db, session).await?;
             s
         }
     };
@@ -327,7 +346,12 @@ pub async fn begin_totp_enrolment(
 }
 
 /// Confirms the authenticator app with a first code; from now on the account needs codes.
-pub async fn confirm_totp_enrolment(ctx: &Ctx<'_>, staff: &StaffSession, code: &str) -> Result<(), ActionError> {
+pub async fn confirm_totp_enrolment(
+    ctx: &Ctx<'_>,
+    sessions: &SessionStore,
+    staff: &StaffSession,
+    code: &str,
+) -> Result<(), ActionError> {
     let secret = staff
         .session
         .pending_totp_secret
@@ -344,25 +368,25 @@ pub async fn confirm_totp_enrolment(ctx: &Ctx<'_>, staff: &StaffSession, code: &
     let mut session = staff.session.clone();
     session.pending_totp_secret = None;
     session.second_factor_done = true;
-    store::save_session(&tx, session).await?;
+    sessions.save(&tx, session).await?;
     journal(ctx, &tx, "user.second_factor_enabled", "user", Some(staff.user.id), None, None).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Ends a session: one's own, or anyone's with the right to manage users.
-pub async fn revoke_session(ctx: &Ctx<'_>, session_id: i64) -> Result<(), ActionError> {
+pub async fn revoke_session(ctx: &Ctx<'_>, sessions: &SessionStore, session_id: i64) -> Result<(), ActionError> {
     let tx = ctx.db.begin().await?;
-    let mut session = store::get_session(&tx, session_id).await?;
+    let session = sessions.get(&tx, session_id).await?;
     let own = Some(session.user_id) == ctx.actor.user_id.map(|u| u.0);
     if !own {
         ctx.actor.require(Capability::ManageUsers, "end other people's sessions")?;
     }
     if session.revoked_at.is_none() {
-        session.revoked_at = Some(ctx.now);
-        store::save_session(&tx, session).await?;
         let action = if own { "session.sign_out" } else { "session.revoke" };
         journal(ctx, &tx, action, "session", Some(session_id), None, None).await?;
+        // Last before the commit: should Redis fail, nothing is journalled that did not happen.
+        sessions.revoke(&tx, session, ctx.now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -391,6 +415,7 @@ pub async fn request_password_reset(
 /// Sets a new password with a reset token; every session of the account ends.
 pub async fn reset_password(
     db: &DatabaseConnection,
+    sessions: &SessionStore,
     token: &str,
     new_password: &str,
     client: &ClientInfo,
@@ -404,7 +429,7 @@ pub async fn reset_password(
         .await?
         .ok_or_else(|| ActionError::Invalid("this reset link is used or expired; ask for a new one".into()))?;
     users::set_password_hash(&tx, user_id, &hash, now).await?;
-    let ended = store::revoke_sessions_of(&tx, user_id, now).await?;
+    let ended = sessions.revoke_all_of(&tx, user_id, now).await?;
     journal(&ctx, &tx, "user.password_reset", "user", Some(user_id.0), None, Some(json!({"sessions_ended": ended})))
         .await?;
     tx.commit().await?;
@@ -412,8 +437,12 @@ pub async fn reset_password(
 }
 
 /// The same session re-read from the database (after a request changed it).
-pub async fn reload_session(db: &DatabaseConnection, staff: &StaffSession) -> Result<StaffSession, ActionError> {
-    let session = store::get_session(db, staff.session.id).await?;
+pub async fn reload_session(
+    db: &DatabaseConnection,
+    sessions: &SessionStore,
+    staff: &StaffSession,
+) -> Result<StaffSession, ActionError> {
+    let session = sessions.get(db, staff.session.id).await?;
     let user = users::get(db, UserId(staff.user.id)).await?;
     Ok(StaffSession { session, user, actor: staff.actor.clone(), stage: staff.stage })
 }

@@ -906,3 +906,77 @@ pub async fn move_item(ctx: &Ctx<'_>, id: ItemId, up: bool) -> Result<(), Action
     tx.commit().await?;
     Ok(())
 }
+
+/// A visitor's comment as it arrives from the public form.
+pub struct PublicComment<'a> {
+    pub item_id: ItemId,
+    pub lang: &'a str,
+    pub author_name: &'a str,
+    pub author_email: Option<&'a str>,
+    pub body: &'a str,
+}
+
+/// Comments one address may post within [`COMMENT_WINDOW_MINUTES`].
+pub const COMMENTS_PER_WINDOW: i32 = 3;
+pub const COMMENT_WINDOW_MINUTES: i64 = 10;
+
+/// A visitor posts a comment (CM-9): only on a published language version, checked for size,
+/// limited per address (HD-10: `COMMENTS_PER_WINDOW` in `COMMENT_WINDOW_MINUTES`), stored as
+/// pending for the moderators and journalled with the address. The actor is the visitor.
+pub async fn post_public_comment(ctx: &Ctx<'_>, input: PublicComment<'_>) -> Result<CommentId, ActionError> {
+    let name = input.author_name.trim();
+    let body = input.body.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ActionError::Invalid("write your name (up to 100 characters)".into()));
+    }
+    if body.chars().count() < 2 || body.chars().count() > 4000 {
+        return Err(ActionError::Invalid("the comment must have 2 to 4000 characters".into()));
+    }
+    let email = input.author_email.map(str::trim).filter(|e| !e.is_empty());
+    if email.is_some_and(|e| e.len() > 254 || !e.contains('@') || e.contains(char::is_whitespace)) {
+        return Err(ActionError::Invalid(
+            "the e-mail address does not look right; leave it empty if you prefer".into(),
+        ));
+    }
+    let tx = ctx.db.begin().await?;
+    store::get_item(&tx, input.item_id).await?;
+    let open = store::translations_of_item(&tx, input.item_id)
+        .await?
+        .iter()
+        .any(|t| t.lang == input.lang && t.status == ContentStatus::Published.as_str());
+    if !open {
+        return Err(ActionError::NotFound(format!("item {}", input.item_id)));
+    }
+    let key = format!("comment:{}", ctx.actor.ip.as_deref().unwrap_or("unknown"));
+    let window = chrono::Duration::minutes(COMMENT_WINDOW_MINUTES);
+    let (count, started) = match baspa_db::staff_access::throttle_row(&tx, &key).await? {
+        Some(r) if ctx.now - r.window_started_at < window => (r.failures + 1, r.window_started_at),
+        _ => (1, ctx.now),
+    };
+    if count > COMMENTS_PER_WINDOW {
+        return Err(ActionError::Invalid(format!(
+            "too many comments from your address; try again in {COMMENT_WINDOW_MINUTES} minutes"
+        )));
+    }
+    baspa_db::staff_access::save_throttle(&tx, &key, count, started, None).await?;
+    let row = store::insert_comment(
+        &tx,
+        NewComment {
+            item_id: input.item_id,
+            lang: input.lang,
+            parent_id: None,
+            author_name: name,
+            author_email: email,
+            body,
+            status: CommentStatus::Pending,
+            ip: ctx.actor.ip.clone(),
+        },
+        ctx.now,
+    )
+    .await?;
+    let after =
+        json!({"item_id": input.item_id.0, "lang": input.lang, "status": "pending", "chars": body.chars().count()});
+    journal(ctx, &tx, "comment.submit", "comment", Some(row.id), None, Some(after)).await?;
+    tx.commit().await?;
+    Ok(CommentId(row.id))
+}

@@ -16,6 +16,9 @@ pub enum ActionError {
     Invalid(String),
     #[error("internal storage error")]
     Internal(#[source] DbErr),
+    /// A store outside the database (Redis sessions) cannot be reached; worth retrying later.
+    #[error("{0} unavailable; try again in a moment")]
+    Unavailable(&'static str),
 }
 
 impl ActionError {
@@ -28,6 +31,7 @@ impl ActionError {
             ActionError::EmailTaken(_) => "email_taken",
             ActionError::Invalid(_) => "invalid_input",
             ActionError::Internal(_) => "internal",
+            ActionError::Unavailable(_) => "unavailable",
         }
     }
 }

@@ -9,6 +9,7 @@ mod error;
 pub mod jobs;
 mod people;
 mod rights;
+pub mod sessions;
 mod site;
 pub mod totp;
 pub mod uploads;
@@ -46,6 +47,12 @@ impl Actor {
             ip: None,
             user_agent: None,
         }
+    }
+
+    /// An anonymous visitor (public comment form): no rights beyond what an action allows
+    /// everyone, identified in the journal by address and browser.
+    pub fn visitor(ip: Option<String>, user_agent: Option<String>) -> Self {
+        Self { user_id: None, label: "visitor".to_owned(), role: Role::Viewer, grants: Vec::new(), ip, user_agent }
     }
 
     pub fn user(id: UserId, email: &str, role: Role) -> Self {

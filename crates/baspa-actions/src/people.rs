@@ -116,7 +116,13 @@ pub async fn revoke_right(ctx: &Ctx<'_>, grant_id: i64) -> Result<(), ActionErro
 }
 
 /// Changes an account's role or switches it off; switching off ends its sessions at once.
-pub async fn update_account(ctx: &Ctx<'_>, user: UserId, role: Role, is_active: bool) -> Result<(), ActionError> {
+pub async fn update_account(
+    ctx: &Ctx<'_>,
+    sessions: &crate::sessions::SessionStore,
+    user: UserId,
+    role: Role,
+    is_active: bool,
+) -> Result<(), ActionError> {
     ctx.actor.require(Capability::ManageUsers, "manage users")?;
     if ctx.actor.user_id == Some(user) && (!is_active || role != Role::Administrator) {
         return Err(ActionError::Invalid("you cannot demote or switch off your own account".into()));
@@ -129,10 +135,62 @@ pub async fn update_account(ctx: &Ctx<'_>, user: UserId, role: Role, is_active: 
     row.updated_at = ctx.now;
     users::save(&tx, row).await?;
     if !is_active {
-        baspa_db::staff_access::revoke_sessions_of(&tx, user, ctx.now).await?;
+        sessions.revoke_all_of(&tx, user, ctx.now).await?;
     }
     let after = json!({"role": role.as_str(), "is_active": is_active});
     journal(ctx, &tx, "user.update", "user", Some(user.0), Some(before), Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An author's public profile (issue 4): display name, and per language a position and a short
+/// biography (plain text, shown escaped). One's own, or anyone's with the right to manage users.
+pub async fn update_profile(
+    ctx: &Ctx<'_>,
+    user: UserId,
+    display_name: &str,
+    position: &std::collections::BTreeMap<String, String>,
+    bio: &std::collections::BTreeMap<String, String>,
+) -> Result<(), ActionError> {
+    if ctx.actor.user_id != Some(user) {
+        ctx.actor.require(Capability::ManageUsers, "edit other people's profiles")?;
+    }
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 200 {
+        return Err(ActionError::Invalid("the display name must have 1 to 200 characters".into()));
+    }
+    let clean =
+        |m: &std::collections::BTreeMap<String, String>, max: usize| -> Result<serde_json::Value, ActionError> {
+            let mut out = serde_json::Map::new();
+            for (lang, text) in m {
+                let text = text.trim();
+                if text.chars().count() > max {
+                    return Err(ActionError::Invalid(format!("the {lang} text is longer than {max} characters")));
+                }
+                if !text.is_empty() {
+                    out.insert(lang.clone(), json!(text));
+                }
+            }
+            Ok(serde_json::Value::Object(out))
+        };
+    let profile = json!({"position": clean(position, 200)?, "bio": clean(bio, 3000)?});
+    let tx = ctx.db.begin().await?;
+    let mut row = users::get(&tx, user).await?;
+    let before = json!({"display_name": row.display_name, "profile": row.profile});
+    row.display_name = display_name.to_owned();
+    row.profile = Some(profile.clone());
+    row.updated_at = ctx.now;
+    users::save(&tx, row).await?;
+    journal(
+        ctx,
+        &tx,
+        "user.profile",
+        "user",
+        Some(user.0),
+        Some(before),
+        Some(json!({"display_name": display_name, "profile": profile})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -13,7 +13,12 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation), Box::new(M0002EntryListingIndex), Box::new(M0003StaffAccess)]
+        vec![
+            Box::new(M0001Foundation),
+            Box::new(M0002EntryListingIndex),
+            Box::new(M0003StaffAccess),
+            Box::new(M0004AuthorProfiles),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -508,6 +513,28 @@ impl MigrationTrait for M0003StaffAccess {
             Table::alter()
                 .table(Alias::new("users"))
                 .add_column(ColumnDef::new(Alias::new("totp_last_step")).big_integer().null())
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+/// Authors' profiles (issue 4): position and biography per language, shown on author pages.
+struct M0004AuthorProfiles;
+
+impl MigrationName for M0004AuthorProfiles {
+    fn name(&self) -> &str {
+        "m0004_author_profiles"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004AuthorProfiles {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(Alias::new("users"))
+                .add_column(ColumnDef::new(Alias::new("profile")).json().null())
                 .to_owned(),
         )
         .await

@@ -25,6 +25,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewUser<'_>, now: Timestamp)
         is_active: Set(true),
         totp_secret: Set(None),
         totp_last_step: Set(None),
+        profile: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -13,7 +13,7 @@ pub mod time;
 pub use ids::*;
 pub use lang::{LangCode, LangCodeError, LanguageRouting, LanguageSpec};
 pub use permission::{Capability, Role};
-pub use rich_text::SanitizedHtml;
+pub use rich_text::{SanitizedHtml, video_embed_src};
 pub use slug::{Slug, SlugError};
 pub use status::{CommentStatus, ContentStatus, ItemKind, JobStatus, UnknownValue};
 pub use time::Timestamp;

@@ -49,6 +49,8 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         "pre",
         "code",
         "span",
+        // CKEditor's media embed; only allow-listed video URLs keep their `url` (see below).
+        "oembed",
     ]
     .into_iter()
     .collect();
@@ -58,6 +60,7 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     attrs.insert("td", ["colspan", "rowspan"].into_iter().collect());
     attrs.insert("th", ["colspan", "rowspan", "scope"].into_iter().collect());
     attrs.insert("ol", ["start"].into_iter().collect());
+    attrs.insert("oembed", ["url"].into_iter().collect());
     let mut builder = ammonia::Builder::default();
     builder
         .tags(tags)
@@ -65,9 +68,42 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .generic_attributes(HashSet::new())
         .url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
         .link_rel(Some("noopener noreferrer"))
-        .url_relative(ammonia::UrlRelative::PassThrough);
+        .url_relative(ammonia::UrlRelative::PassThrough)
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("oembed", "url") => video_embed_src(value).map(|_| value.into()),
+            _ => Some(value.into()),
+        });
     builder
 });
+
+/// The player address of a video link from an allow-listed provider (YouTube, Vimeo), or
+/// `None`. Embeds from anywhere else are dropped on save (CM-2: embeds as an allow-list).
+pub fn video_embed_src(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.trim_start_matches("www.").trim_start_matches("m.");
+    let id_ok = |id: &str| {
+        !id.is_empty() && id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    let youtube = |id: &str| id_ok(id).then(|| format!("https://www.youtube-nocookie.com/embed/{id}"));
+    match host {
+        "youtube.com" => {
+            if let Some(query) = path.strip_prefix("watch?") {
+                let id = query.split('&').find_map(|kv| kv.strip_prefix("v="))?;
+                youtube(id)
+            } else {
+                youtube(path.strip_prefix("embed/").or_else(|| path.strip_prefix("shorts/"))?.split(['?', '/']).next()?)
+            }
+        }
+        "youtu.be" => youtube(path.split(['?', '/']).next()?),
+        "vimeo.com" => {
+            let id = path.split(['?', '/']).next()?;
+            (id.chars().all(|c| c.is_ascii_digit()) && !id.is_empty())
+                .then(|| format!("https://player.vimeo.com/video/{id}"))
+        }
+        _ => None,
+    }
+}
 
 impl SanitizedHtml {
     pub fn sanitize(raw: &str) -> Self {
@@ -132,6 +168,31 @@ mod tests {
             assert!(!html.contains(banned), "{banned} survived in {html}");
         }
         assert!(html.contains("Сәлем"));
+    }
+
+    #[test]
+    fn cm2_only_allow_listed_video_embeds_survive() {
+        let html = r#"<figure class="media"><oembed url="https://www.youtube.com/watch?v=dQw4w9WgXcQ"></oembed></figure><oembed url="https://evil.example/x"></oembed><oembed url="javascript:alert(1)"></oembed>"#;
+        let clean = SanitizedHtml::sanitize(html);
+        assert!(
+            clean.as_str().contains(r#"<oembed url="https://www.youtube.com/watch?v=dQw4w9WgXcQ">"#),
+            "{}",
+            clean.as_str()
+        );
+        assert!(
+            !clean.as_str().contains("evil.example") && !clean.as_str().contains("javascript"),
+            "{}",
+            clean.as_str()
+        );
+        assert_eq!(
+            video_embed_src("https://youtu.be/abc_DEF-123").as_deref(),
+            Some("https://www.youtube-nocookie.com/embed/abc_DEF-123")
+        );
+        assert_eq!(
+            video_embed_src("https://vimeo.com/76979871").as_deref(),
+            Some("https://player.vimeo.com/video/76979871")
+        );
+        assert_eq!(video_embed_src("https://www.youtube.com/watch?v=a\"onload"), None);
     }
 
     #[test]

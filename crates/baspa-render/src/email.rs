@@ -20,9 +20,43 @@ pub fn obfuscate_emails(html: &str) -> String {
     out
 }
 
+/// Turns the stored `<oembed url>` of an allow-listed video into a privacy-friendly player
+/// (youtube-nocookie, Vimeo), lazily loaded and sandboxed; anything else is dropped.
+pub fn embed_videos(html: &str) -> String {
+    const OPEN: &str = "<oembed url=\"";
+    const CLOSE: &str = "</oembed>";
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len()..];
+        let Some(quote) = after.find('"') else { break };
+        let url = after[..quote].replace("&amp;", "&");
+        let end = after.find(CLOSE).map_or(after.len(), |e| e + CLOSE.len());
+        if let Some(src) = baspa_domain::video_embed_src(&url) {
+            out.push_str(&format!(
+                "<span class=\"video\"><iframe src=\"{src}\" title=\"Video\" loading=\"lazy\" allowfullscreen \
+                 referrerpolicy=\"strict-origin-when-cross-origin\" sandbox=\"allow-scripts allow-same-origin allow-presentation\"></iframe></span>"
+            ));
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cm2_video_embeds_become_players() {
+        let html = r#"<figure class="media"><oembed url="https://www.youtube.com/watch?v=dQw4w9WgXcQ&amp;t=1"></oembed></figure><p>ok</p>"#;
+        let out = embed_videos(html);
+        assert!(out.contains(r#"<iframe src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ""#), "{out}");
+        assert!(out.ends_with("</figure><p>ok</p>"), "{out}");
+        assert_eq!(embed_videos(r#"<oembed url="https://evil.example/"></oembed>x"#), "x");
+    }
 
     #[test]
     fn hd6_addresses_are_not_left_in_plain_form() {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use minijinja::{AutoEscape, Environment};
 
 pub use dates::{format_date, format_month};
-pub use email::obfuscate_emails;
+pub use email::{embed_videos, obfuscate_emails};
 pub use i18n::translate;
 
 /// The embedded default theme. Loaded once; a theme directory override arrives with the theming
@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("page.html", include_str!("../theme/page.html")),
     ("error.html", include_str!("../theme/error.html")),
     ("cards.html", include_str!("../theme/cards.html")),
+    ("comment-refused.html", include_str!("../theme/comment-refused.html")),
     ("search.html", include_str!("../theme/search.html")),
     ("admin/layout.html", include_str!("../admin/layout.html")),
     ("admin/message.html", include_str!("../admin/message.html")),
@@ -44,6 +45,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/media.html", include_str!("../admin/media.html")),
     ("admin/users.html", include_str!("../admin/users.html")),
     ("admin/search.html", include_str!("../admin/search.html")),
+    ("admin/profile.html", include_str!("../admin/profile.html")),
     ("admin/user.html", include_str!("../admin/user.html")),
     ("admin/structure.html", include_str!("../admin/structure.html")),
     ("admin/comments.html", include_str!("../admin/comments.html")),

@@ -123,6 +123,17 @@ pub struct EntryView {
     pub image_caption: Option<String>,
     pub tags: Vec<Link>,
     pub comments: Vec<Comment>,
+    /// The visitor's comment form; `None` where comments are not taken (pages).
+    pub comment_form: Option<CommentForm>,
+}
+
+/// What the public comment form posts with.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommentForm {
+    pub item_id: i64,
+    pub lang: String,
+    /// The page to come back to (this entry's path).
+    pub return_to: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

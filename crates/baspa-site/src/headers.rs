@@ -28,7 +28,8 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     let h = res.headers_mut();
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; \
-         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; \
+         frame-src https://www.youtube-nocookie.com https://www.youtube.com https://player.vimeo.com"
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);

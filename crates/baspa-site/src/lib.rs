@@ -5,6 +5,7 @@
 //! The full public site (detection, switcher fallbacks, SEO) is built on this in later issues.
 
 pub mod admin;
+mod comments;
 mod error;
 mod feeds;
 pub mod geoip;
@@ -45,6 +46,7 @@ pub struct SiteState {
 /// The public router with its security layers.
 pub fn router(state: SiteState) -> Router {
     let public = Router::new()
+        .route("/comment", axum::routing::post(comments::post_comment))
         .route("/media/{key}", axum::routing::get(pages::media_file))
         .route("/theme/{file}", axum::routing::get(pages::theme_asset))
         .fallback(pages::any_page)

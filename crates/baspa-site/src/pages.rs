@@ -16,7 +16,7 @@ use baspa_render::view::{
     Alternate, Card, Chrome, Comment, EntryView, ErrorView, HomeView, Image, LanguageLink, Link, SectionBlock,
     SectionView,
 };
-use baspa_render::{obfuscate_emails, translate};
+use baspa_render::{embed_videos, obfuscate_emails, translate};
 use serde_json::Value;
 
 use crate::headers::{CspNonce, RequestId};
@@ -352,6 +352,8 @@ const PAGE_SIZE: u64 = 20;
 /// A plain list of entries under a heading (author, archive, tag pages).
 struct Listing {
     heading: String,
+    /// A line under the heading (an author's position and biography).
+    description: String,
     versions: HashMap<String, String>,
     newer: Option<String>,
     older: Option<String>,
@@ -367,7 +369,7 @@ async fn listing_page(
     let view = SectionView {
         chrome: chrome(state, visit, sections, &listing.heading, "", &listing.versions, &HashMap::new()),
         heading: listing.heading,
-        description: String::new(),
+        description: listing.description,
         body_html: String::new(),
         breadcrumbs: Vec::new(),
         children: Vec::new(),
@@ -409,7 +411,13 @@ async fn author_page(state: &SiteState, visit: &Visit, sections: &Sections, slug
             author_slug(&user.display_name, l.code.as_str()).map(|s| (l.code.to_string(), format!("/author/{s}")))
         })
         .collect();
-    let listing = Listing { heading: user.display_name.clone(), versions, newer, older };
+    // The author's position and biography in this language, if they wrote one (plain text).
+    let about = user.profile.as_ref().map(|p| {
+        let text = |field: &str| p[field][visit.code()].as_str().unwrap_or_default().to_owned();
+        [text("position"), text("bio")].into_iter().filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" — ")
+    });
+    let listing =
+        Listing { heading: user.display_name.clone(), description: about.unwrap_or_default(), versions, newer, older };
     listing_page(state, visit, sections, listing, rows).await
 }
 
@@ -446,7 +454,8 @@ async fn archive_page(
     let month_name = baspa_render::format_date(&from.with_timezone(&kz).to_rfc3339(), visit.code());
     let heading =
         format!("{}: {}", translate(visit.code(), "archive", None), month_name.split(',').next().unwrap_or_default());
-    listing_page(state, visit, sections, Listing { heading, versions, newer, older }, rows).await
+    listing_page(state, visit, sections, Listing { heading, description: String::new(), versions, newer, older }, rows)
+        .await
 }
 
 /// Trims the extra row fetched to detect an older page and returns (newer, older) links.
@@ -486,7 +495,7 @@ async fn section_page(state: &SiteState, visit: &Visit, sections: &Sections, id:
         ),
         heading: t.title.clone(),
         description: t.excerpt.clone(),
-        body_html: obfuscate_emails(&t.body),
+        body_html: obfuscate_emails(&embed_videos(&t.body)),
         breadcrumbs: sections.breadcrumbs(id, visit).into_iter().rev().skip(1).rev().collect(),
         children: sections.children(Some(id), visit),
         cards: cards(state, visit, sections, rows).await?,
@@ -557,7 +566,7 @@ async fn entry_page(
         ),
         heading: t.title.clone(),
         excerpt: t.excerpt.clone(),
-        body_html: obfuscate_emails(&t.body),
+        body_html: obfuscate_emails(&embed_videos(&t.body)),
         published_at: t.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
         author,
         author_href,
@@ -566,6 +575,11 @@ async fn entry_page(
         image_caption: t.fields.get("image_caption").and_then(Value::as_str).map(str::to_owned),
         tags,
         comments,
+        comment_form: Some(baspa_render::view::CommentForm {
+            item_id: item.id,
+            lang: visit.code().to_owned(),
+            return_to: visit.href(&canonical),
+        }),
     };
     // ML-6: keywords, sharing cards and structured data for news search.
     view.chrome.keywords = t.meta_keywords.clone().or_else(|| {
@@ -615,7 +629,7 @@ async fn simple_page(
         ),
         heading: t.title.clone(),
         excerpt: String::new(),
-        body_html: obfuscate_emails(&t.body),
+        body_html: obfuscate_emails(&embed_videos(&t.body)),
         published_at: String::new(),
         author: None,
         author_href: None,
@@ -624,6 +638,7 @@ async fn simple_page(
         image_caption: None,
         tags: Vec::new(),
         comments: Vec::new(),
+        comment_form: None,
     };
     Ok(html(state.renderer.render("page.html", &view)?))
 }
@@ -639,7 +654,14 @@ async fn tag_page(
     let item = store::get_item(&state.db, ItemId(t.item_id)).await?;
     let versions = versions_of(state, visit, sections, &item).await?;
     let heading = format!("{}: {}", translate(visit.code(), "tag", None), t.title);
-    listing_page(state, visit, sections, Listing { heading, versions, newer: None, older: None }, rows).await
+    listing_page(
+        state,
+        visit,
+        sections,
+        Listing { heading, description: String::new(), versions, newer: None, older: None },
+        rows,
+    )
+    .await
 }
 
 async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &str) -> Result<Response, SiteError> {

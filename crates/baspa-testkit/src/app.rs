@@ -179,7 +179,9 @@ impl TestResponse {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self.body.find(&marker)? + marker.len();
         let end = self.body[start..].find('"')?;
-        Some(self.body[start..start + end].to_owned())
+        // Undo the template's HTML escaping, as a browser does when it submits the form.
+        let raw = &self.body[start..start + end];
+        Some(raw.replace("&#x2f;", "/").replace("&#x27;", "'").replace("&quot;", "\"").replace("&amp;", "&"))
     }
 }
 

@@ -127,6 +127,25 @@ impl Drop for TestDb {
     }
 }
 
+/// The Redis server for tests (`BASPA_TEST_REDIS_URL`), skipped like the SQL servers: `None`
+/// outside CI when unset, a failure under CI so a green run always included Redis.
+pub fn redis_url() -> Option<String> {
+    const VAR: &str = "BASPA_TEST_REDIS_URL";
+    match std::env::var(VAR) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var_os("CI").is_some() => panic!("{VAR} must be set in CI: the Redis session tests need it"),
+        _ => {
+            eprintln!("skipped: {VAR} is not set");
+            None
+        }
+    }
+}
+
+/// A key prefix no other test run uses, so tests sharing one Redis never see each other's keys.
+pub fn unique_redis_prefix() -> String {
+    format!("{}:", unique_name())
+}
+
 /// Runs `test` against a fresh database of `backend` (see the crate docs for skipping rules).
 pub async fn run_on<F, Fut>(backend: Backend, test: F)
 where

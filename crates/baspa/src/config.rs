@@ -64,6 +64,12 @@ pub struct AdminSettings {
     pub mail_from: String,
     /// Largest accepted upload, in megabytes.
     pub max_upload_mb: usize,
+    /// Redis for staff sessions, e.g. `redis://127.0.0.1:6379/0` (may hold a password). Set it
+    /// when several nodes serve the admin; sessions then live in Redis instead of the database
+    /// and sign-in is refused while Redis is down. Empty: sessions live in the database.
+    pub redis_url: Secret,
+    /// Prefix of every Redis key Baspa writes, so several sites can share one Redis.
+    pub redis_prefix: String,
 }
 
 impl Default for AdminSettings {
@@ -78,6 +84,8 @@ impl Default for AdminSettings {
             smtp_url: String::new(),
             mail_from: "Baspa <noreply@localhost>".to_owned(),
             max_upload_mb: 50,
+            redis_url: Secret::default(),
+            redis_prefix: "baspa:".to_owned(),
         }
     }
 }

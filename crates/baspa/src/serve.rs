@@ -69,12 +69,20 @@ pub fn admin_config(config: &Config) -> anyhow::Result<baspa_site::admin::AdminC
     if a.session_hours < 1 || a.max_failures_per_account < 1 || a.max_failures_per_ip < 1 {
         anyhow::bail!("admin.session_hours and the admin.max_failures_* limits must be at least 1");
     }
+    let sessions = if a.redis_url.0.trim().is_empty() {
+        baspa_actions::sessions::SessionStore::Db
+    } else {
+        let redis = baspa_actions::sessions::RedisSessions::new(a.redis_url.0.trim(), &a.redis_prefix)
+            .map_err(|e| anyhow::anyhow!("admin.redis_url: {e}"))?;
+        baspa_actions::sessions::SessionStore::Redis(Arc::new(redis))
+    };
     let policy = baspa_actions::auth::SignInPolicy {
         max_failures_per_account: a.max_failures_per_account,
         max_failures_per_ip: a.max_failures_per_ip,
         session_lifetime: chrono::Duration::hours(a.session_hours),
         second_factor_roles: roles,
         issuer: config.site.name.clone(),
+        sessions,
         ..Default::default()
     };
     let mail = (!a.smtp_url.trim().is_empty())

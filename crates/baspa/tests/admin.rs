@@ -10,6 +10,7 @@ use baspa_domain::{ItemId, ItemKind, Role, UserId};
 use baspa_testkit::app::{TestApp, TestResponse, spawn_app};
 use baspa_testkit::builders::{lang, news_languages, published};
 use baspa_testkit::{TestDb, storage_test};
+use sea_orm::EntityTrait;
 
 const HOST: &str = "baq.test";
 const PASSWORD: &str = "correct horse battery staple";
@@ -592,5 +593,173 @@ storage_test!(
         let hostile = s.get(&app, "/admin/search?q=%22%29%28%20AND%20%3Cscript%3E").await;
         assert_eq!(hostile.status, 200);
         assert!(!hostile.body.contains("<script>"));
+    }
+);
+
+storage_test!(
+    /// CM-9, HD-10: visitors post comments that wait for moderation; cross-site posts, bots
+    /// (honeypot) and floods (3 per 10 minutes per address) are refused; a refused comment
+    /// comes back with the reason and the typed text.
+    async fn cm9_visitors_comment_into_the_moderation_queue_with_limits(t: TestDb) {
+        news_languages(&t.db).await;
+        let story = published(
+            &t.db,
+            ItemKind::Article,
+            Some(sections(&t).await.0),
+            None,
+            &[("kk", "Пікір сынағы", "<p>Мәтін</p>")],
+            baspa_domain::time::now(),
+        )
+        .await;
+        let app = spawn_app(t).await;
+        let page = app
+            .get(
+                HOST,
+                &format!(
+                    "/{}",
+                    store::get_translation(&app.db.db, story.translation("kk").expect("kk")).await.expect("row").slug
+                ),
+            )
+            .await;
+        let page = if page.status == 301 { app.get(HOST, &location(&page)).await } else { page };
+        assert!(page.body.contains("action=\"/comment\""), "the entry page carries the form");
+        let return_to = page.hidden("return_to").expect("return_to");
+        let item = story.item_id.0.to_string();
+        let origin = [("origin", "http://baq.test")];
+        let form = |body: &'static str, website: &'static str| {
+            vec![
+                ("item_id", item.clone()),
+                ("lang", "kk".to_owned()),
+                ("return_to", return_to.clone()),
+                ("name", "Оқырман".to_owned()),
+                ("email", String::new()),
+                ("body", body.to_owned()),
+                ("website", website.to_owned()),
+            ]
+        };
+        let post = |f: Vec<(&'static str, String)>, headers: &'static [(&'static str, &'static str)]| {
+            let app = &app;
+            async move {
+                let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app.post_form(HOST, "/comment", &pairs, headers).await
+            }
+        };
+        let _ = origin;
+        let cross = post(form("Сырттан", ""), &[("origin", "https://evil.example")]).await;
+        assert_eq!(cross.status, 403);
+        let bot = post(form("Спам", "http://spam.example"), &[("origin", "http://baq.test")]).await;
+        assert_eq!(bot.status, 303);
+        let ok = post(form("Өте пайдалы мақала!", ""), &[("origin", "http://baq.test")]).await;
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        assert!(location(&ok).ends_with("#comment-sent"));
+        let queue =
+            baspa_db::content::comments_in(&app.db.db, baspa_domain::CommentStatus::Pending, 10).await.expect("queue");
+        assert_eq!(queue.len(), 1, "the honeypot stored nothing, the visitor's comment waits");
+        assert_eq!(queue[0].ip.as_deref(), Some("127.0.0.1"));
+        let public = app.get(HOST, &return_to).await;
+        assert!(!public.body.contains("Өте пайдалы мақала!"), "not shown before approval");
+        let short = post(form("х", ""), &[("origin", "http://baq.test")]).await;
+        assert_eq!(short.status, 422);
+        assert!(short.body.contains("2 to 4000"));
+        for _ in 0..2 {
+            assert_eq!(post(form("Тағы бір пікір", ""), &[("origin", "http://baq.test")]).await.status, 303);
+        }
+        let flood = post(form("Төртінші пікір", ""), &[("origin", "http://baq.test")]).await;
+        assert_eq!(flood.status, 422);
+        assert!(
+            flood.body.contains("too many comments") && flood.body.contains("Төртінші пікір"),
+            "reason and text come back: {}",
+            flood.body
+        );
+        let journal = baspa_db::entity::journal_entry::Entity::find().all(&app.db.db).await.expect("journal");
+        assert_eq!(journal.iter().filter(|e| e.action == "comment.submit" && e.actor_label == "visitor").count(), 3);
+    }
+);
+
+storage_test!(
+    /// Issue 4 (authors' profiles): a journalist edits their own name, position and biography
+    /// per language; the public author page shows them in its language, escaped.
+    async fn authors_edit_their_profile_and_the_author_page_shows_it(t: TestDb) {
+        news_languages(&t.db).await;
+        let author = user(&t, "aigerim@baq.test", Role::Author).await;
+        let system = Actor::system("test");
+        let ctx = Ctx::new(&t.db, &system);
+        let mut input = baspa_actions::NewItemInput::new(
+            ItemKind::Article,
+            vec![baspa_actions::TranslationInput::new(lang("kk"), "Авторлық мақала", "<p>Мәтін</p>")],
+        );
+        input.author = Some(author);
+        let created = baspa_actions::create_item(&ctx, input).await.expect("create");
+        baspa_actions::publish_translation(&ctx, created.translation("kk").expect("kk"), None).await.expect("publish");
+        let app = spawn_app(t).await;
+        let s = session(&app, "aigerim@baq.test").await;
+        let saved = s
+            .post(
+                &app,
+                "/admin/profile",
+                &[
+                    ("name", "Әйгерім Сәрсенова"),
+                    ("position_kk", "Тілші"),
+                    ("bio_kk", "Білім тақырыбын <жазады>."),
+                    ("position_ru", "Корреспондент"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let row = baspa_db::users::get(&app.db.db, author).await.expect("user");
+        assert_eq!(row.display_name, "Әйгерім Сәрсенова");
+        let page = s.get(&app, "/admin/profile").await;
+        assert!(page.body.contains("Корреспондент"));
+        let slug = baspa_domain::Slug::from_title("Әйгерім Сәрсенова", "kk").expect("slug");
+        let public = app.get(HOST, &format!("/author/{slug}")).await;
+        assert_eq!(public.status, 200, "{}", public.body);
+        assert!(public.body.contains("Тілші — Білім тақырыбын &lt;жазады&gt;."), "{}", public.body);
+        let other = user(&app.db, "other@baq.test", Role::Author).await;
+        let as_author = Actor::user(author, "aigerim@baq.test", Role::Author);
+        let ctx = Ctx::new(&app.db.db, &as_author);
+        let empty = std::collections::BTreeMap::new();
+        let refused = baspa_actions::update_profile(&ctx, other, "X", &empty, &empty).await;
+        assert!(matches!(refused, Err(baspa_actions::ActionError::NotPermitted { .. })));
+    }
+);
+
+storage_test!(
+    /// CM-2: a YouTube embed from the editor survives the sanitiser and plays on the public page
+    /// through youtube-nocookie, allowed by the CSP; an embed from elsewhere is dropped on save.
+    async fn cm2_allow_listed_video_embeds_play_on_the_public_page(t: TestDb) {
+        news_languages(&t.db).await;
+        let (sport, _) = sections(&t).await;
+        user(&t, "editor@baq.test", Role::Editor).await;
+        let app = spawn_app(t).await;
+        let s = session(&app, "editor@baq.test").await;
+        let sport_id = sport.0.to_string();
+        let body = r#"<p>Ойынға шолу:</p><figure class="media"><oembed url="https://www.youtube.com/watch?v=dQw4w9WgXcQ"></oembed></figure><figure class="media"><oembed url="https://evil.example/v"></oembed></figure>"#;
+        let created = s
+            .post(
+                &app,
+                "/admin/content/new",
+                &[
+                    ("kind", "article"),
+                    ("section_id", &sport_id),
+                    ("lang", "kk"),
+                    ("title", "Бейне шолу"),
+                    ("body", body),
+                ],
+            )
+            .await;
+        let tid = translation_id(&location(&created));
+        assert_eq!(s.post(&app, &format!("/admin/translation/{tid}/publish"), &[]).await.status, 303);
+        let row = store::get_translation(&app.db.db, baspa_domain::TranslationId(tid)).await.expect("row");
+        assert!(!row.body.contains("evil.example"), "{}", row.body);
+        let mut public = app.get(HOST, &format!("/{}", row.slug)).await;
+        if public.status == 301 {
+            public = app.get(HOST, &location(&public)).await;
+        }
+        assert!(public.body.contains("https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"), "{}", public.body);
+        assert!(
+            public
+                .header("content-security-policy")
+                .is_some_and(|c| c.contains("frame-src https://www.youtube-nocookie.com"))
+        );
     }
 );

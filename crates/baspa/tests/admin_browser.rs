@@ -197,4 +197,13 @@ async fn cm2_cm10_hd10_admin_journeys_in_chromium() {
     browser.wait_for("return document.readyState === 'complete' && location.pathname === '/admin/'", 20).await;
     let heading = browser.execute("return document.querySelector('h1').textContent", json!([])).await;
     assert!(!heading.as_str().unwrap_or_default().is_empty());
+
+    // The admin works on a phone: no page of the daily round scrolls sideways at 360 px.
+    browser.set_window_size(360, 740).await;
+    for path in ["/admin/", "/admin/content", "/admin/search?q=мектеп", "/admin/media", "/admin/sessions"] {
+        browser.goto(&format!("{base}{path}")).await;
+        let fits =
+            browser.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", json!([])).await;
+        assert_eq!(fits, json!(true), "{path} scrolls sideways at 360 px");
+    }
 }

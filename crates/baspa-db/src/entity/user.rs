@@ -15,6 +15,8 @@ pub struct Model {
     pub totp_secret: Option<String>,
     /// The last TOTP time step accepted, so a code cannot be used twice.
     pub totp_last_step: Option<i64>,
+    /// `{"position": {lang: text}, "bio": {lang: text}}` shown on the public author page.
+    pub profile: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -29,6 +29,7 @@ fn refusal(e: SignInError, refused_key: &'static str) -> (StatusCode, &'static s
         SignInError::Refused => (StatusCode::UNAUTHORIZED, refused_key),
         SignInError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "admin-sign-in-throttled"),
         SignInError::Internal => (StatusCode::SERVICE_UNAVAILABLE, "admin-error-internal"),
+        SignInError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "admin-sessions-unavailable"),
     }
 }
 
@@ -152,11 +153,11 @@ pub(crate) async fn enrol(
     actor.user_agent = client.user_agent;
     let ctx = Ctx::new(&state.db, &actor);
     // Reload: the pending secret was stored by the GET that showed it.
-    let fresh = match staff_auth::reload_session(&state.db, &staff.0).await {
+    let fresh = match staff_auth::reload_session(&state.db, &state.admin.policy.sessions, &staff.0).await {
         Ok(s) => s,
         Err(e) => return (super::action_status(&e), action_message("en", &e, &rid)).into_response(),
     };
-    match staff_auth::confirm_totp_enrolment(&ctx, &fresh, &form.code).await {
+    match staff_auth::confirm_totp_enrolment(&ctx, &state.admin.policy.sessions, &fresh, &form.code).await {
         Ok(()) => Redirect::to(&format!("{}/", state.admin.path)).into_response(),
         Err(e) => {
             let mut frame = Frame::new(&state, &headers, &nonce, Some(&staff), "admin-enrol-title");
@@ -176,7 +177,7 @@ pub(crate) async fn enrol(
 
 pub(crate) async fn logout(State(state): State<SiteState>, Extension(staff): Extension<Staff>) -> Response {
     let ctx = Ctx::new(&state.db, &staff.0.actor);
-    if let Err(e) = staff_auth::revoke_session(&ctx, staff.0.session.id).await {
+    if let Err(e) = staff_auth::revoke_session(&ctx, &state.admin.policy.sessions, staff.0.session.id).await {
         tracing::error!(error = %e, "sign-out failed");
     }
     let mut res = Redirect::to(&format!("{}/login", state.admin.path)).into_response();
@@ -197,7 +198,7 @@ pub(crate) async fn sessions(
     let frame = Frame::new(&state, &headers, &nonce, Some(&staff), "admin-sessions");
     let now = baspa_domain::time::now();
     let user = baspa_domain::UserId(staff.0.user.id);
-    match baspa_db::staff_access::live_sessions_of(&state.db, user, now).await {
+    match state.admin.policy.sessions.live_of(&state.db, user, now).await {
         Ok(rows) => {
             let list: Vec<_> = rows
                 .iter()
@@ -213,7 +214,7 @@ pub(crate) async fn sessions(
         }
         Err(e) => {
             tracing::error!(request_id = %rid.0, error = %e, "sessions list failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, rid.0.clone()).into_response()
+            (super::action_status(&e), rid.0.clone()).into_response()
         }
     }
 }
@@ -225,7 +226,7 @@ pub(crate) async fn revoke(
     Path(id): Path<i64>,
 ) -> Response {
     let ctx = Ctx::new(&state.db, &staff.0.actor);
-    match staff_auth::revoke_session(&ctx, id).await {
+    match staff_auth::revoke_session(&ctx, &state.admin.policy.sessions, id).await {
         Ok(()) => Redirect::to(&format!("{}/sessions", state.admin.path)).into_response(),
         Err(e) => (super::action_status(&e), action_message("en", &e, &rid)).into_response(),
     }
@@ -316,7 +317,9 @@ pub(crate) async fn reset(
     let client = client_info(&headers, peer_addr(&peer));
     let now = baspa_domain::time::now();
     let mut frame = Frame::new(&state, &headers, &nonce, None, "admin-reset-title");
-    match staff_auth::reset_password(&state.db, &form.token, &form.password, &client, now).await {
+    match staff_auth::reset_password(&state.db, &state.admin.policy.sessions, &form.token, &form.password, &client, now)
+        .await
+    {
         Ok(()) => page(&state, "admin/reset.html", &frame, json!({"token": "", "done": true}), &rid),
         Err(e) => {
             frame.error = Some(action_message(&frame.ui, &e, &rid));

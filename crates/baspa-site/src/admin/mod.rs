@@ -12,6 +12,7 @@ mod content;
 mod diff;
 mod media;
 mod people;
+mod profile;
 mod structure;
 
 use std::sync::Arc;
@@ -113,6 +114,7 @@ pub(crate) fn router(state: SiteState) -> Router {
         .route(&at("/users/{id}"), get(people::show).post(people::update))
         .route(&at("/users/{id}/grants"), post(people::grant))
         .route(&at("/users/{id}/grants/{grant}/delete"), post(people::revoke_grant))
+        .route(&at("/profile"), get(profile::show).post(profile::save))
         .route(&at("/structure"), get(structure::sections))
         .route(&at("/structure/{id}/{direction}"), post(structure::move_section))
         .route(&at("/comments"), get(structure::comments))
@@ -143,6 +145,10 @@ async fn staff_layer(State(state): State<SiteState>, mut req: Request, next: Nex
     let staff = match token {
         Some(t) => match baspa_actions::auth::session_by_token(&state.db, &state.admin.policy, &t, now).await {
             Ok(s) => s,
+            // The session store logs its own outage once; repeating it per request would flood.
+            Err(e @ ActionError::Unavailable(_)) => {
+                return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+            }
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
                 return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -314,6 +320,7 @@ pub(crate) fn action_status(e: &ActionError) -> StatusCode {
         ActionError::NotPermitted { .. } => StatusCode::FORBIDDEN,
         ActionError::NotFound(_) => StatusCode::NOT_FOUND,
         ActionError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        ActionError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }

@@ -118,7 +118,16 @@ pub(crate) async fn update(req: Req, Path(id): Path<i64>, Form(form): Form<Accou
     let (actor, now) = req.ctx();
     let ctx = Ctx::at(&req.state().db, &actor, now);
     let result = match Role::parse(&form.role) {
-        Ok(role) => baspa_actions::update_account(&ctx, UserId(id), role, form.active.is_some()).await,
+        Ok(role) => {
+            baspa_actions::update_account(
+                &ctx,
+                &req.state().admin.policy.sessions,
+                UserId(id),
+                role,
+                form.active.is_some(),
+            )
+            .await
+        }
         Err(e) => Err(ActionError::Invalid(e.to_string())),
     };
     match result {
