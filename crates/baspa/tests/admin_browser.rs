@@ -15,6 +15,8 @@ use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery staple";
 const WORD_CLIPBOARD: &str = include_str!("fixtures/word/word-clipboard.html");
+/// LibreOffice's HTML of `report.docx`, produced by `soffice --convert-to html` (see make_docx.py).
+const LIBREOFFICE_CLIPBOARD: &str = include_str!("fixtures/word/libreoffice-clipboard.html");
 
 async fn sign_in(browser: &Browser, base: &str, email: &str) {
     browser.goto(&format!("{base}/admin/login")).await;
@@ -143,6 +145,28 @@ async fn cm2_cm10_hd10_admin_journeys_in_chromium() {
         assert!(article.contains(needle), "public page keeps {needle}: {article}");
     }
     assert!(!public.body.contains("mso-"), "no Office styling reaches visitors");
+
+    // (1b) The same document pasted from LibreOffice Writer: structure kept, its styling dropped.
+    open_new_article(&browser, &base, "LibreOffice құжаты").await;
+    browser
+        .execute(
+            "const dt = new DataTransfer();
+             dt.setData('text/html', arguments[0]);
+             const editable = document.querySelector('.ck-editor__editable');
+             editable.focus();
+             editable.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));",
+            json!([LIBREOFFICE_CLIPBOARD]),
+        )
+        .await;
+    browser.wait_for("return window.baspaEditor.getData().includes('<table') ? 1 : 0", 20).await;
+    save_form(&browser).await;
+    let lo = store::get_translation(&app.db.db, translation_in(&browser.current_url().await)).await.expect("row");
+    for kept in ["<ol>", "<table>", "<strong>12 жаңа", "<h2>"] {
+        assert!(lo.body.contains(kept), "LibreOffice paste keeps {kept}: {}", lo.body);
+    }
+    for dropped in ["<font", "style=", "Cambria"] {
+        assert!(!lo.body.contains(dropped), "LibreOffice styling {dropped} is dropped: {}", lo.body);
+    }
 
     // (2) Import a .docx into the editor.
     open_new_article(&browser, &base, "Word құжатынан").await;
