@@ -157,6 +157,8 @@ fn main() {
         }
     }
     index.commit().expect("commit");
+    // What `baspa search reindex` does after a full build: one segment to search.
+    index.merge_all().expect("merge");
     let build = started.elapsed();
     let size = dir_size(&dir);
     eprintln!("built {} documents in {:.1} s, {:.1} MB", index.num_docs(), build.as_secs_f64(), size as f64 / 1e6);

@@ -184,6 +184,30 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// How many segments a search visits (tests and diagnostics).
+    pub fn segment_count(&self) -> Result<usize, SearchError> {
+        Ok(self.index.searchable_segment_ids()?.len())
+    }
+
+    /// Merges every committed segment into one and waits for it: after a bulk build (a full
+    /// re-index) a query then visits one segment instead of dozens. Ongoing writes keep using
+    /// tantivy's merge policy.
+    pub fn merge_all(&self) -> Result<(), SearchError> {
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            self.with_writer(|w| {
+                w.merge(&ids).wait()?;
+                Ok(())
+            })?;
+            self.with_writer(|w| {
+                w.commit()?;
+                Ok(())
+            })?;
+            self.reader.reload()?;
+        }
+        Ok(())
+    }
+
     /// Like [`SearchIndex::commit`], and records `position` (e.g. the id of the last job row
     /// applied) in the same atomic commit, so after a crash the index and the feed position
     /// agree (ADR 0004).

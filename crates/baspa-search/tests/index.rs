@@ -50,6 +50,21 @@ fn ws2_an_upserted_text_is_found_by_an_inflected_form_and_deleted_texts_are_gone
 }
 
 #[test]
+fn pf_merging_after_a_bulk_build_keeps_every_text_findable() {
+    let index = small_index();
+    // More commits, more segments: the state a full re-index leaves behind.
+    for id in 10..14 {
+        index.upsert(&doc(id, "kk", &format!("Мектеп жаңалығы {id}"), "<p>Мектептерде жөндеу.</p>")).expect("upsert");
+        index.commit().expect("commit");
+    }
+    let before = ids(&search(&index, "kk", "мектептердің")).len();
+    index.merge_all().expect("merge");
+    assert_eq!(index.segment_count().expect("segments"), 1);
+    assert_eq!(ids(&search(&index, "kk", "мектептердің")).len(), before);
+    assert_eq!(index.num_docs(), 8);
+}
+
+#[test]
 fn ws2_upsert_replaces_the_previous_version() {
     let index = small_index();
     index.upsert(&doc(3, "kk", "Астанада жаңа саябақ ашылды", "<p>Саябақ.</p>")).expect("upsert");

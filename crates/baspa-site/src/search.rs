@@ -295,9 +295,14 @@ impl SiteSearch {
             .await?;
             progress(items, total.max(items));
         }
-        // An empty database still commits the emptied index.
+        // An empty database still commits the emptied index; then one segment for queries
+        // (bench/search.sh: p95 13.8 ms unmerged vs 9.7 ms merged at 100k texts a language).
         let index = self.current().ok_or(IndexingError::NotOpen)?;
-        write_blocking(move || index.commit()).await?;
+        write_blocking(move || {
+            index.commit()?;
+            index.merge_all()
+        })
+        .await?;
         Ok((items, texts))
     }
 
