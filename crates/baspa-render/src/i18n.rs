@@ -45,3 +45,34 @@ mod tests {
         assert_eq!(translate("xx", "home", None), "Home", "unknown languages fall back to English");
     }
 }
+
+#[cfg(test)]
+mod parity {
+    use std::collections::BTreeSet;
+
+    fn keys(lang: &str, file: &str) -> BTreeSet<String> {
+        let path = format!("{}/locales/{lang}/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        text.lines()
+            .filter(|l| !l.starts_with([' ', '#', '\t', '*', '[', '}']) && l.contains(" ="))
+            .filter_map(|l| l.split(" =").next())
+            .map(|k| k.trim().to_owned())
+            .collect()
+    }
+
+    /// ML-7: every UI string exists in Kazakh, Russian and English, in both the site's and the
+    /// admin's files, so no screen falls back to another language silently.
+    #[test]
+    fn ml7_every_key_is_translated_into_all_three_languages() {
+        for file in ["main.ftl", "admin.ftl"] {
+            let en = keys("en", file);
+            assert!(en.len() > 20, "{file} looks empty");
+            for lang in ["kk", "ru"] {
+                let other = keys(lang, file);
+                let missing: Vec<_> = en.difference(&other).collect();
+                let extra: Vec<_> = other.difference(&en).collect();
+                assert!(missing.is_empty() && extra.is_empty(), "{lang}/{file}: missing {missing:?}, extra {extra:?}");
+            }
+        }
+    }
+}
