@@ -170,6 +170,21 @@ async fn count_failure(
     Ok(locked)
 }
 
+/// What a session still needs: nothing once the second step is done; else a code when the
+/// account has an authenticator, set-up when its role requires one.
+fn stage_of(policy: &SignInPolicy, user: &user::Model, second_factor_done: bool) -> SessionStage {
+    let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
+    if second_factor_done {
+        SessionStage::Ready
+    } else if user.totp_secret.is_some() {
+        SessionStage::NeedsCode
+    } else if policy.second_factor_roles.contains(&role) {
+        SessionStage::NeedsEnrolment
+    } else {
+        SessionStage::Ready
+    }
+}
+
 /// Checks the e-mail address and password and opens a session.
 pub async fn sign_in(
     db: &DatabaseConnection,
@@ -203,14 +218,7 @@ pub async fn sign_in(
         }
     };
     store::clear_throttle(&tx, &account_key(&email)).await?;
-    let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
-    let stage = if user.totp_secret.is_some() {
-        SessionStage::NeedsCode
-    } else if policy.second_factor_roles.contains(&role) {
-        SessionStage::NeedsEnrolment
-    } else {
-        SessionStage::Ready
-    };
+    let stage = stage_of(policy, &user, false);
     let token = random_token();
     let csrf = random_token();
     let sessions = &policy.sessions;
@@ -268,15 +276,7 @@ pub async fn session_by_token(
             })
         })
         .collect();
-    let stage = if session.second_factor_done {
-        SessionStage::Ready
-    } else if user.totp_secret.is_some() {
-        SessionStage::NeedsCode
-    } else if policy.second_factor_roles.contains(&role) {
-        SessionStage::NeedsEnrolment
-    } else {
-        SessionStage::Ready
-    };
+    let stage = stage_of(policy, &user, session.second_factor_done);
     // One write a minute at most keeps "last seen" useful without a write per request.
     if now - session.last_seen_at > Duration::minutes(1) {
         session.last_seen_at = now;

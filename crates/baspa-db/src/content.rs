@@ -695,11 +695,7 @@ pub async fn admin_items(
         has_t_filter = true;
     }
     if let Some(text) = filter.title_contains.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        t_cond = t_cond.add(sea_orm::sea_query::ExprTrait::like(
-            Expr::col(translation::Column::Title),
-            sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'),
-        ));
+        t_cond = t_cond.add(contains_text(translation::Column::Title, text));
         has_t_filter = true;
     }
     if has_t_filter {
@@ -758,11 +754,7 @@ pub async fn media_page(
 ) -> Result<(Vec<media::Model>, u64), StoreError> {
     let mut q = media::Entity::find();
     if let Some(text) = name_contains.map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        q = q.filter(sea_orm::sea_query::ExprTrait::like(
-            Expr::col(media::Column::OriginalName),
-            sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'),
-        ));
+        q = q.filter(contains_text(media::Column::OriginalName, text));
     }
     let total = q.clone().count(db).await?;
     let rows = q.order_by_desc(media::Column::Id).limit(limit.max(1)).offset(offset).all(db).await?;
@@ -879,4 +871,14 @@ pub async fn set_position(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// `column LIKE '%text%'` with the pattern characters of `text` escaped, so a search for
+/// "50%" or "a_b" means those characters (bound as a parameter like every value).
+fn contains_text(column: impl sea_orm::ColumnTrait, text: &str) -> sea_orm::sea_query::SimpleExpr {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    sea_orm::sea_query::ExprTrait::like(
+        Expr::col(column),
+        sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'),
+    )
 }

@@ -83,6 +83,23 @@ impl LanguageSpec {
     }
 }
 
+/// Kazakh month names, nominative, January first (KAZAKH.md §4): shown in dates and kept whole
+/// by the search stemmer.
+pub const KAZAKH_MONTHS: [&str; 12] = [
+    "қаңтар",
+    "ақпан",
+    "наурыз",
+    "сәуір",
+    "мамыр",
+    "маусым",
+    "шілде",
+    "тамыз",
+    "қыркүйек",
+    "қазан",
+    "қараша",
+    "желтоқсан",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

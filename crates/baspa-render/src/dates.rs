@@ -3,20 +3,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 
-const KK_MONTHS: [&str; 12] = [
-    "қаңтар",
-    "ақпан",
-    "наурыз",
-    "сәуір",
-    "мамыр",
-    "маусым",
-    "шілде",
-    "тамыз",
-    "қыркүйек",
-    "қазан",
-    "қараша",
-    "желтоқсан",
-];
+use baspa_domain::lang::KAZAKH_MONTHS as KK_MONTHS;
 const RU_MONTHS_GENITIVE: [&str; 12] = [
     "января",
     "февраля",

@@ -25,19 +25,7 @@ const MIN_WORD_CHARS: usize = 3;
 /// KAZAKH.md §2.5–2.7). Checked before stripping and again after every strip, so шілдеде stops
 /// at шілде instead of going on to шіл.
 const PROTECTED: &[&str] = &[
-    // months and weekdays
-    "қаңтар",
-    "ақпан",
-    "наурыз",
-    "сәуір",
-    "мамыр",
-    "маусым",
-    "шілде",
-    "тамыз",
-    "қыркүйек",
-    "қазан",
-    "қараша",
-    "желтоқсан",
+    // weekdays (the months come from `baspa_domain::lang::KAZAKH_MONTHS`)
     "дүйсенбі",
     "сейсенбі",
     "сәрсенбі",
@@ -142,7 +130,7 @@ const ELIDED: &[(&str, &str)] = &[
 
 fn protected() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| PROTECTED.iter().copied().collect())
+    SET.get_or_init(|| PROTECTED.iter().chain(baspa_domain::lang::KAZAKH_MONTHS.iter()).copied().collect())
 }
 
 fn restore_elided(stem: &[char]) -> Option<&'static str> {

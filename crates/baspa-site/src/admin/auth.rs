@@ -3,9 +3,8 @@
 
 use std::net::SocketAddr;
 
-use axum::Extension;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use baspa_actions::Ctx;
@@ -17,10 +16,39 @@ use super::{Frame, Staff, action_message, client_info, page};
 use crate::SiteState;
 use crate::headers::{CspNonce, RequestId};
 
-type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+/// What every sign-in page needs, taken from the request once: the state, the CSP nonce and
+/// request id set by the security layer, the headers, the client's address and browser, and
+/// the (possibly half-signed-in) staff session set by `staff_layer`.
+pub(crate) struct Visit {
+    state: SiteState,
+    nonce: CspNonce,
+    rid: RequestId,
+    headers: HeaderMap,
+    client: baspa_actions::auth::ClientInfo,
+    staff: Option<Staff>,
+}
 
-fn peer_addr(peer: &Peer) -> Option<SocketAddr> {
-    peer.as_ref().map(|Extension(ConnectInfo(a))| *a)
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Visit
+where
+    SiteState: axum::extract::FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ext = &parts.extensions;
+        let (Some(nonce), Some(rid)) = (ext.get::<CspNonce>().cloned(), ext.get::<RequestId>().cloned()) else {
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        };
+        let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| *a);
+        Ok(Visit {
+            state: <SiteState as axum::extract::FromRef<S>>::from_ref(state),
+            client: client_info(&parts.headers, peer),
+            staff: ext.get::<Staff>().cloned(),
+            nonce,
+            rid,
+            headers: parts.headers.clone(),
+        })
+    }
 }
 
 /// The status and message key of a refused password or code.
@@ -39,25 +67,14 @@ pub(crate) struct LoginForm {
     password: String,
 }
 
-pub(crate) async fn login_form(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    headers: HeaderMap,
-) -> Response {
+pub(crate) async fn login_form(v: Visit) -> Response {
+    let Visit { state, nonce, rid, headers, .. } = v;
     let frame = Frame::new(&state, &headers, &nonce, None, "admin-sign-in");
     page(&state, "admin/login.html", &frame, json!({"email": "", "can_reset": state.admin.mail.is_some()}), &rid)
 }
 
-pub(crate) async fn login(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    peer: Peer,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    let client = client_info(&headers, peer_addr(&peer));
+pub(crate) async fn login(v: Visit, Form(form): Form<LoginForm>) -> Response {
+    let Visit { state, nonce, rid, headers, client, .. } = v;
     let now = baspa_domain::time::now();
     let outcome = staff_auth::sign_in(&state.db, &state.admin.policy, &form.email, &form.password, &client, now).await;
     let admin = &state.admin.path;
@@ -91,27 +108,16 @@ pub(crate) struct CodeForm {
     code: String,
 }
 
-pub(crate) async fn code_form(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    Extension(staff): Extension<Staff>,
-    headers: HeaderMap,
-) -> Response {
+pub(crate) async fn code_form(v: Visit) -> Response {
+    let Visit { state, nonce, rid, headers, staff, .. } = v;
+    let Some(staff) = staff else { return Redirect::to(&format!("{}/login", state.admin.path)).into_response() };
     let frame = Frame::new(&state, &headers, &nonce, Some(&staff), "admin-code-title");
     page(&state, "admin/code.html", &frame, json!({}), &rid)
 }
 
-pub(crate) async fn code(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    Extension(staff): Extension<Staff>,
-    peer: Peer,
-    headers: HeaderMap,
-    Form(form): Form<CodeForm>,
-) -> Response {
-    let client = client_info(&headers, peer_addr(&peer));
+pub(crate) async fn code(v: Visit, Form(form): Form<CodeForm>) -> Response {
+    let Visit { state, nonce, rid, headers, client, staff, .. } = v;
+    let Some(staff) = staff else { return Redirect::to(&format!("{}/login", state.admin.path)).into_response() };
     let now = baspa_domain::time::now();
     match staff_auth::verify_second_factor(&state.db, &state.admin.policy, &staff.0, &form.code, &client, now).await {
         Ok(()) => Redirect::to(&format!("{}/", state.admin.path)).into_response(),
@@ -124,13 +130,9 @@ pub(crate) async fn code(
     }
 }
 
-pub(crate) async fn enrol_form(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    Extension(staff): Extension<Staff>,
-    headers: HeaderMap,
-) -> Response {
+pub(crate) async fn enrol_form(v: Visit) -> Response {
+    let Visit { state, nonce, rid, headers, staff, .. } = v;
+    let Some(staff) = staff else { return Redirect::to(&format!("{}/login", state.admin.path)).into_response() };
     let frame = Frame::new(&state, &headers, &nonce, Some(&staff), "admin-enrol-title");
     match staff_auth::begin_totp_enrolment(&state.db, &state.admin.policy, &staff.0).await {
         Ok((uri, secret)) => page(&state, "admin/enrol.html", &frame, json!({"uri": uri, "secret": secret}), &rid),
@@ -138,17 +140,10 @@ pub(crate) async fn enrol_form(
     }
 }
 
-pub(crate) async fn enrol(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    Extension(staff): Extension<Staff>,
-    peer: Peer,
-    headers: HeaderMap,
-    Form(form): Form<CodeForm>,
-) -> Response {
+pub(crate) async fn enrol(v: Visit, Form(form): Form<CodeForm>) -> Response {
+    let Visit { state, nonce, rid, headers, client, staff, .. } = v;
+    let Some(staff) = staff else { return Redirect::to(&format!("{}/login", state.admin.path)).into_response() };
     let mut actor = staff.0.actor.clone();
-    let client = client_info(&headers, peer_addr(&peer));
     actor.ip = client.ip;
     actor.user_agent = client.user_agent;
     let ctx = Ctx::new(&state.db, &actor);
@@ -175,7 +170,9 @@ pub(crate) async fn enrol(
     }
 }
 
-pub(crate) async fn logout(State(state): State<SiteState>, Extension(staff): Extension<Staff>) -> Response {
+pub(crate) async fn logout(v: Visit) -> Response {
+    let Visit { state, staff, .. } = v;
+    let Some(staff) = staff else { return Redirect::to(&format!("{}/login", state.admin.path)).into_response() };
     let ctx = Ctx::new(&state.db, &staff.0.actor);
     if let Err(e) = staff_auth::revoke_session(&ctx, &state.admin.policy.sessions, staff.0.session.id).await {
         tracing::error!(error = %e, "sign-out failed");
@@ -188,13 +185,9 @@ pub(crate) async fn logout(State(state): State<SiteState>, Extension(staff): Ext
     res
 }
 
-pub(crate) async fn sessions(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    Extension(staff): Extension<Staff>,
-    headers: HeaderMap,
-) -> Response {
+pub(crate) async fn sessions(v: Visit) -> Response {
+    let Visit { state, nonce, rid, headers, staff, .. } = v;
+    let Some(staff) = staff else { return Redirect::to(&format!("{}/login", state.admin.path)).into_response() };
     let frame = Frame::new(&state, &headers, &nonce, Some(&staff), "admin-sessions");
     let now = baspa_domain::time::now();
     let user = baspa_domain::UserId(staff.0.user.id);
@@ -219,12 +212,9 @@ pub(crate) async fn sessions(
     }
 }
 
-pub(crate) async fn revoke(
-    State(state): State<SiteState>,
-    Extension(rid): Extension<RequestId>,
-    Extension(staff): Extension<Staff>,
-    Path(id): Path<i64>,
-) -> Response {
+pub(crate) async fn revoke(v: Visit, Path(id): Path<i64>) -> Response {
+    let Visit { state, rid, staff, .. } = v;
+    let Some(staff) = staff else { return Redirect::to(&format!("{}/login", state.admin.path)).into_response() };
     let ctx = Ctx::new(&state.db, &staff.0.actor);
     match staff_auth::revoke_session(&ctx, &state.admin.policy.sessions, id).await {
         Ok(()) => Redirect::to(&format!("{}/sessions", state.admin.path)).into_response(),
@@ -237,12 +227,8 @@ pub(crate) struct ForgotForm {
     email: String,
 }
 
-pub(crate) async fn forgot_form(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    headers: HeaderMap,
-) -> Response {
+pub(crate) async fn forgot_form(v: Visit) -> Response {
+    let Visit { state, nonce, rid, headers, .. } = v;
     if state.admin.mail.is_none() {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -251,16 +237,9 @@ pub(crate) async fn forgot_form(
 }
 
 /// Always answers "if the address has an account, a link is on its way" (no enumeration).
-pub(crate) async fn forgot(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    peer: Peer,
-    headers: HeaderMap,
-    Form(form): Form<ForgotForm>,
-) -> Response {
+pub(crate) async fn forgot(v: Visit, Form(form): Form<ForgotForm>) -> Response {
+    let Visit { state, nonce, rid, headers, client, .. } = v;
     let Some(mail) = state.admin.mail.clone() else { return StatusCode::NOT_FOUND.into_response() };
-    let client = client_info(&headers, peer_addr(&peer));
     let now = baspa_domain::time::now();
     let frame = Frame::new(&state, &headers, &nonce, None, "admin-forgot-title");
     match staff_auth::request_password_reset(&state.db, &form.email, &client, now).await {
@@ -295,26 +274,14 @@ pub(crate) struct ResetForm {
     password: String,
 }
 
-pub(crate) async fn reset_form(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    headers: HeaderMap,
-    Query(q): Query<ResetQuery>,
-) -> Response {
+pub(crate) async fn reset_form(v: Visit, Query(q): Query<ResetQuery>) -> Response {
+    let Visit { state, nonce, rid, headers, .. } = v;
     let frame = Frame::new(&state, &headers, &nonce, None, "admin-reset-title");
     page(&state, "admin/reset.html", &frame, json!({"token": q.token, "done": false}), &rid)
 }
 
-pub(crate) async fn reset(
-    State(state): State<SiteState>,
-    Extension(nonce): Extension<CspNonce>,
-    Extension(rid): Extension<RequestId>,
-    peer: Peer,
-    headers: HeaderMap,
-    Form(form): Form<ResetForm>,
-) -> Response {
-    let client = client_info(&headers, peer_addr(&peer));
+pub(crate) async fn reset(v: Visit, Form(form): Form<ResetForm>) -> Response {
+    let Visit { state, nonce, rid, headers, client, .. } = v;
     let now = baspa_domain::time::now();
     let mut frame = Frame::new(&state, &headers, &nonce, None, "admin-reset-title");
     match staff_auth::reset_password(&state.db, &state.admin.policy.sessions, &form.token, &form.password, &client, now)
