@@ -239,7 +239,7 @@ pub async fn sign_in(
         .await?;
     let after = json!({"session_id": row.id, "stage": format!("{stage:?}")});
     let journalled = match journal(&ctx, &tx, "session.sign_in", "user", Some(user.id), None, Some(after)).await {
-        Ok(()) => tx.commit().await.map_err(ActionError::from),
+        Ok(_) => tx.commit().await.map_err(ActionError::from),
         Err(e) => Err(e),
     };
     if let Err(e) = journalled {

@@ -154,6 +154,8 @@ fn content_summary(t: &translation::Model) -> Value {
     json!({
         "lang": t.lang, "status": t.status, "title": t.title, "slug": t.slug,
         "body_hash": blake3::hash(t.body.as_bytes()).to_hex().to_string(),
+        // The integrity seal of this text: the journal vouches for the seal rows (SC-5).
+        "seal": crate::integrity::translation_seal(t),
     })
 }
 
@@ -414,7 +416,9 @@ pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Ti
     } else {
         "translation.publish"
     };
-    journal(ctx, &tx, action, "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
+    let entry =
+        journal(ctx, &tx, action, "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
+    crate::integrity::reseal_translation(ctx, &tx, entry, &updated).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -427,6 +431,7 @@ pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
     ctx.actor.require_in(Capability::Trash, &item_scope(&tx, &item).await?, "move this item to the trash")?;
     let rows = store::translations_of_item(&tx, item_id).await?;
     let before: Vec<Value> = rows.iter().map(content_summary).collect();
+    let mut trashed = Vec::new();
     for row in rows {
         if row.status == ContentStatus::Trashed.as_str() {
             continue;
@@ -435,7 +440,7 @@ pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
         updated.status_before_trash = Some(row.status.clone());
         updated.status = ContentStatus::Trashed.as_str().to_owned();
         updated.updated_at = ctx.now;
-        store::save_translation(&tx, updated).await?;
+        trashed.push(store::save_translation(&tx, updated).await?);
     }
     store::touch_item(&tx, item_id, ctx.now).await?;
     jobs::enqueue(
@@ -448,7 +453,10 @@ pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
     .await?;
     jobs::enqueue(&tx, "cache.purge", json!({"item_id": item_id.0}), Some(format!("cache.purge:{item_id}")), ctx.now)
         .await?;
-    journal(ctx, &tx, "item.trash", "item", Some(item_id.0), Some(json!(before)), None).await?;
+    let entry = journal(ctx, &tx, "item.trash", "item", Some(item_id.0), Some(json!(before)), None).await?;
+    for row in &trashed {
+        crate::integrity::reseal_translation(ctx, &tx, entry, row).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -460,6 +468,7 @@ pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionEr
     ctx.actor.require_in(Capability::RestoreFromTrash, &item_scope(&tx, &item).await?, "restore this item")?;
     let rows = store::translations_of_item(&tx, item_id).await?;
     let mut after = Vec::new();
+    let mut restored = Vec::new();
     for row in rows {
         if row.status != ContentStatus::Trashed.as_str() {
             continue;
@@ -473,10 +482,14 @@ pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionEr
             enqueue_publish_followups(&tx, item_id, ctx.now).await?;
         }
         after.push(content_summary(&saved));
+        restored.push(saved);
     }
     store::touch_item(&tx, item_id, ctx.now).await?;
     enqueue_search_index(&tx, item_id, ctx.now).await?;
-    journal(ctx, &tx, "item.restore", "item", Some(item_id.0), None, Some(json!(after))).await?;
+    let entry = journal(ctx, &tx, "item.restore", "item", Some(item_id.0), None, Some(json!(after))).await?;
+    for row in &restored {
+        crate::integrity::reseal_translation(ctx, &tx, entry, row).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -576,7 +589,9 @@ pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<M
     }
     let tx = ctx.db.begin().await?;
     let row = store::insert_media(&tx, new, ctx.now).await?;
-    journal(ctx, &tx, "media.create", "media", Some(row.id), None, Some(json!({"storage_key": row.storage_key, "mime": row.mime, "content_hash": row.content_hash, "bytes": row.byte_size}))).await?;
+    let after = json!({"storage_key": row.storage_key, "mime": row.mime, "content_hash": row.content_hash, "bytes": row.byte_size});
+    let entry = journal(ctx, &tx, "media.create", "media", Some(row.id), None, Some(after)).await?;
+    crate::integrity::seal_media(ctx, &tx, entry, &row).await?;
     tx.commit().await?;
     Ok(MediaId(row.id))
 }
@@ -692,7 +707,9 @@ pub async fn unpublish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<
     };
     let updated = store::save_translation(&tx, updated).await?;
     store::touch_item(&tx, ItemId(row.item_id), ctx.now).await?;
-    journal(ctx, &tx, action, "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
+    let entry =
+        journal(ctx, &tx, action, "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
+    crate::integrity::reseal_translation(ctx, &tx, entry, &updated).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -753,6 +770,8 @@ pub async fn purge_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
     store::delete_item(&tx, item_id).await?;
     enqueue_removal_followups(&tx, item_id, ctx.now).await?;
     journal(ctx, &tx, "item.purge", item.kind.as_str(), Some(item_id.0), Some(json!(before)), None).await?;
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    crate::integrity::retire_translation_seals(ctx, &tx, &ids).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -764,12 +783,15 @@ pub struct UploadInput<'a> {
     /// Alternative text per language code.
     pub alt: Value,
     pub max_bytes: usize,
+    /// ClamAV, when configured: every upload that passes the built-in checks is scanned too.
+    pub scanner: Option<&'a crate::clamd::Clamd>,
 }
 
 /// Checks and stores an uploaded file (CM-8, SC-3) under an unguessable name (HD-7), registers
 /// it, journals it with its hash and queues its image variants. A refused file is journalled
-/// too and nothing is stored; the file only appears under its final name once fully written,
-/// and is removed again if the database refuses the row.
+/// too, with its quarantine key, and nothing is stored in the media folder; the file only
+/// appears under its final name once fully written, and is removed again if the database
+/// refuses the row.
 pub async fn upload_media(
     ctx: &Ctx<'_>,
     media_dir: &std::path::Path,
@@ -779,16 +801,24 @@ pub async fn upload_media(
         return Err(ActionError::NotPermitted { action: "upload media" });
     }
     let sent_hash = blake3::hash(input.bytes).to_hex().to_string();
-    let checked = match crate::uploads::inspect(input.original_name, input.bytes, input.max_bytes) {
-        Ok(c) => c,
-        Err(refusal) => {
-            let tx = ctx.db.begin().await?;
-            let after = json!({"name": input.original_name, "bytes": input.bytes.len(), "hash": sent_hash, "reason": refusal.to_string()});
-            journal(ctx, &tx, "media.refused", "media", None, None, Some(after)).await?;
-            tx.commit().await?;
-            return Err(ActionError::Invalid(refusal.to_string()));
-        }
-    };
+    let checked =
+        match crate::uploads::inspect_with_scanner(input.original_name, input.bytes, input.max_bytes, input.scanner)
+            .await
+        {
+            Ok(c) => c,
+            Err(refusal) => {
+                // Kept, not deleted, so an administrator can see what was tried (SC-3); the folder
+                // sits beside the media folder and is never served.
+                let quarantine_key =
+                    if refusal.keeps_bytes() { crate::uploads::quarantine(media_dir, input.bytes).await } else { None };
+                let tx = ctx.db.begin().await?;
+                let after = json!({"name": input.original_name, "bytes": input.bytes.len(), "hash": sent_hash,
+                               "reason": refusal.to_string(), "quarantine": quarantine_key});
+                journal(ctx, &tx, "media.refused", "media", None, None, Some(after)).await?;
+                tx.commit().await?;
+                return Err(ActionError::Invalid(refusal.to_string()));
+            }
+        };
     let random: [u8; 16] = rand::random();
     let stem: String = random.iter().map(|b| format!("{b:02x}")).collect();
     let storage_key = format!("{stem}.{}", checked.kind.extension());
@@ -802,6 +832,8 @@ pub async fn upload_media(
     tokio::fs::write(&partial, &checked.bytes).await.map_err(write_err)?;
     tokio::fs::rename(&partial, &final_path).await.map_err(write_err)?;
     let stored_hash = blake3::hash(&checked.bytes).to_hex().to_string();
+    // The copy that lets an administrator put the file back if it is replaced on disk (SC-5).
+    crate::integrity::keep_sealed_copy(media_dir, &stored_hash, &checked.bytes).await.map_err(write_err)?;
     let name: String = input.original_name.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect();
     let result = async {
         let tx = ctx.db.begin().await?;
@@ -827,7 +859,8 @@ pub async fn upload_media(
         }
         let after = json!({"storage_key": storage_key, "name": name, "mime": checked.kind.mime(), "bytes": checked.bytes.len(),
                            "sent_hash": sent_hash, "stored_hash": stored_hash});
-        journal(ctx, &tx, "media.create", "media", Some(row.id), None, Some(after)).await?;
+        let entry = journal(ctx, &tx, "media.create", "media", Some(row.id), None, Some(after)).await?;
+        crate::integrity::seal_media(ctx, &tx, entry, &row).await?;
         tx.commit().await?;
         Ok::<_, ActionError>(MediaId(row.id))
     }

@@ -4,11 +4,15 @@
 //! writes content.
 
 pub mod auth;
+pub mod change_journal;
+pub mod clamd;
 mod content;
 mod error;
+pub mod integrity;
 pub mod jobs;
 mod people;
 mod rights;
+pub mod security;
 pub mod sessions;
 mod site;
 pub mod totp;
@@ -91,12 +95,11 @@ pub(crate) async fn journal(
     entity_id: Option<i64>,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
-) -> Result<(), ActionError> {
+) -> Result<baspa_domain::JournalEntryId, ActionError> {
     let actor = ctx.actor.journal();
     let entry =
         baspa_db::journal::NewEntry { at: ctx.now, actor: &actor, action, entity_kind, entity_id, before, after };
-    baspa_db::journal::append(tx, entry).await?;
-    Ok(())
+    Ok(baspa_db::journal::append(tx, entry).await?)
 }
 
 impl<'a> Ctx<'a> {

@@ -17,7 +17,7 @@ use crate::StoreError;
 use crate::entity::{comment, item, item_tag, media, media_variant, redirect, revision, translation};
 
 /// The editable text of one translation; a revision stores a copy of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TranslationContent {
     pub title: String,
     pub slug: String,
@@ -266,6 +266,12 @@ pub async fn insert_revision(
     }
     .insert(db)
     .await?)
+}
+
+/// Writes a revision row back (only the integrity restore does: history is otherwise never edited).
+pub async fn save_revision(db: &impl ConnectionTrait, row: revision::Model) -> Result<revision::Model, StoreError> {
+    let active: revision::ActiveModel = row.into();
+    Ok(active.reset_all().update(db).await?)
 }
 
 pub async fn get_revision(db: &impl ConnectionTrait, id: i64) -> Result<revision::Model, StoreError> {
@@ -761,6 +767,12 @@ pub async fn media_page(
     Ok((rows, total))
 }
 
+/// Writes a media row back (the integrity restore).
+pub async fn save_media(db: &impl ConnectionTrait, row: media::Model) -> Result<media::Model, StoreError> {
+    let active: media::ActiveModel = row.into();
+    Ok(active.reset_all().update(db).await?)
+}
+
 pub async fn get_media(db: &impl ConnectionTrait, id: MediaId) -> Result<media::Model, StoreError> {
     media::Entity::find_by_id(id.0).one(db).await?.ok_or_else(|| StoreError::NotFound(format!("media {id}")))
 }
@@ -875,7 +887,7 @@ pub async fn set_position(
 
 /// `column LIKE '%text%'` with the pattern characters of `text` escaped, so a search for
 /// "50%" or "a_b" means those characters (bound as a parameter like every value).
-fn contains_text(column: impl sea_orm::ColumnTrait, text: &str) -> sea_orm::sea_query::SimpleExpr {
+pub(crate) fn contains_text(column: impl sea_orm::ColumnTrait, text: &str) -> sea_orm::sea_query::SimpleExpr {
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     sea_orm::sea_query::ExprTrait::like(
         Expr::col(column),

@@ -3,7 +3,10 @@
 //! that point. Appended inside the caller's transaction, together with the change it records.
 
 use baspa_domain::{JournalEntryId, Timestamp};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryOrder, Set, Statement};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
+};
 use serde_json::Value;
 
 use crate::dialect;
@@ -35,12 +38,13 @@ pub struct NewEntry<'a> {
 fn entry_hash(prev_hash: &str, e: &journal_entry::Model) -> String {
     let mut h = blake3::Hasher::new();
     // Length-prefixed fields, so no two different entries serialise to the same bytes.
-    let fields: [String; 10] = [
+    let fields: [String; 11] = [
         prev_hash.to_owned(),
         e.at.to_rfc3339(),
         e.actor_id.map(|v| v.to_string()).unwrap_or_default(),
         e.actor_label.clone(),
         e.ip.clone().unwrap_or_default(),
+        e.user_agent.clone().unwrap_or_default(),
         e.action.clone(),
         e.entity_kind.clone(),
         e.entity_id.map(|v| v.to_string()).unwrap_or_default(),
@@ -56,7 +60,7 @@ fn entry_hash(prev_hash: &str, e: &journal_entry::Model) -> String {
 
 /// JSON with sorted keys: MySQL and PostgreSQL `jsonb` reorder object keys, so the hash must not
 /// depend on key order.
-fn canonical_json(v: &Value) -> String {
+pub fn canonical_json(v: &Value) -> String {
     match v {
         Value::Object(map) => {
             let mut keys: Vec<_> = map.keys().collect();
@@ -120,30 +124,150 @@ pub struct ChainBreak {
     pub reason: String,
 }
 
-/// Recomputes the whole chain (SC-6 `baspa journal verify`).
-pub async fn verify_chain(db: &impl ConnectionTrait) -> Result<(u64, Option<ChainBreak>), DbErr> {
-    let entries = journal_entry::Entity::find().order_by_asc(journal_entry::Column::Id).all(db).await?;
-    let mut prev = GENESIS_HASH.to_owned();
-    for (n, e) in entries.iter().enumerate() {
-        if e.prev_hash != prev {
-            return Ok((
-                n as u64,
-                Some(ChainBreak {
+/// The outcome of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub entries: u64,
+    /// The last entry walked (id, hash) before a break or at the end.
+    pub head: Option<(i64, String)>,
+    pub first_break: Option<ChainBreak>,
+}
+
+/// Entries read per query while verifying: bounded memory for any journal size.
+const VERIFY_PAGE: u64 = 5_000;
+
+/// Recomputes the whole chain (SC-6 `baspa journal verify`). A journal pruned by
+/// `journal.prune` starts at the hash its prune entry recorded instead of the genesis hash.
+pub async fn verify_chain(db: &impl ConnectionTrait) -> Result<ChainReport, DbErr> {
+    let mut report = ChainReport { entries: 0, head: None, first_break: None };
+    let mut after_id = i64::MIN;
+    let mut prev: Option<String> = None;
+    loop {
+        let page = journal_entry::Entity::find()
+            .filter(journal_entry::Column::Id.gt(after_id))
+            .order_by_asc(journal_entry::Column::Id)
+            .limit(VERIFY_PAGE)
+            .all(db)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after_id = last.id;
+        for e in &page {
+            let expected_prev = match &prev {
+                Some(p) => p.clone(),
+                None => start_hash(db, e).await?,
+            };
+            if e.prev_hash != expected_prev {
+                report.first_break = Some(ChainBreak {
                     entry_id: e.id,
-                    reason: "previous-hash link does not match (an entry before it was removed or changed)".into(),
-                }),
-            ));
-        }
-        if entry_hash(&prev, e) != e.hash {
-            return Ok((
-                n as u64,
-                Some(ChainBreak {
+                    reason: "its link to the previous entry does not match: an entry before it was removed or changed"
+                        .into(),
+                });
+                return Ok(report);
+            }
+            if entry_hash(&expected_prev, e) != e.hash {
+                report.first_break = Some(ChainBreak {
                     entry_id: e.id,
-                    reason: "entry content does not match its hash (edited outside Baspa)".into(),
-                }),
-            ));
+                    reason: "its content does not match its hash: the row was edited outside Baspa".into(),
+                });
+                return Ok(report);
+            }
+            report.entries += 1;
+            report.head = Some((e.id, e.hash.clone()));
+            prev = Some(e.hash.clone());
         }
-        prev = e.hash.clone();
     }
-    Ok((entries.len() as u64, None))
+    Ok(report)
+}
+
+/// The hash the first remaining entry must link to: genesis, or the hash a prune entry recorded.
+async fn start_hash(db: &impl ConnectionTrait, first: &journal_entry::Model) -> Result<String, DbErr> {
+    if first.prev_hash == GENESIS_HASH {
+        return Ok(GENESIS_HASH.to_owned());
+    }
+    let prunes = journal_entry::Entity::find()
+        .filter(journal_entry::Column::Action.eq(PRUNE_ACTION))
+        .order_by_desc(journal_entry::Column::Id)
+        .all(db)
+        .await?;
+    for p in prunes {
+        let through = p.after.as_ref().and_then(|a| a.get("through_hash")).and_then(Value::as_str);
+        if through == Some(first.prev_hash.as_str()) {
+            return Ok(first.prev_hash.clone());
+        }
+    }
+    Ok(GENESIS_HASH.to_owned())
+}
+
+/// The action name of a retention prune; its `after` carries `through_id` and `through_hash`.
+pub const PRUNE_ACTION: &str = "journal.prune";
+
+/// The newest entry (id, hash) and the number of entries.
+pub async fn head(db: &impl ConnectionTrait) -> Result<Option<(i64, String, u64)>, DbErr> {
+    let last = journal_entry::Entity::find().order_by_desc(journal_entry::Column::Id).one(db).await?;
+    let count = journal_entry::Entity::find().count(db).await?;
+    Ok(last.map(|e| (e.id, e.hash, count)))
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<journal_entry::Model>, DbErr> {
+    journal_entry::Entity::find_by_id(id).one(db).await
+}
+
+/// Deletes entries up to and including `through_id` (retention); returns how many went. The
+/// caller journals the prune with the hash of the last deleted entry in the same transaction.
+pub async fn delete_through(db: &impl ConnectionTrait, through_id: i64) -> Result<u64, DbErr> {
+    let result =
+        journal_entry::Entity::delete_many().filter(journal_entry::Column::Id.lte(through_id)).exec(db).await?;
+    Ok(result.rows_affected)
+}
+
+/// The last entry recorded before `before`.
+pub async fn last_before(db: &impl ConnectionTrait, before: Timestamp) -> Result<Option<journal_entry::Model>, DbErr> {
+    journal_entry::Entity::find()
+        .filter(journal_entry::Column::At.lt(before))
+        .order_by_desc(journal_entry::Column::Id)
+        .one(db)
+        .await
+}
+
+/// A filter for the admin's journal view and export.
+#[derive(Debug, Clone, Default)]
+pub struct JournalFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub entity_kind: Option<String>,
+    pub entity_id: Option<i64>,
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+/// Entries matching the filter, newest first; `before_id` pages backwards.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    filter: &JournalFilter,
+    before_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<journal_entry::Model>, DbErr> {
+    let mut q = journal_entry::Entity::find();
+    if let Some(actor) = filter.actor.as_deref().filter(|a| !a.is_empty()) {
+        q = q.filter(crate::content::contains_text(journal_entry::Column::ActorLabel, actor));
+    }
+    if let Some(action) = filter.action.as_deref().filter(|a| !a.is_empty()) {
+        q = q.filter(journal_entry::Column::Action.starts_with(action));
+    }
+    if let Some(kind) = filter.entity_kind.as_deref().filter(|k| !k.is_empty()) {
+        q = q.filter(journal_entry::Column::EntityKind.eq(kind));
+    }
+    if let Some(id) = filter.entity_id {
+        q = q.filter(journal_entry::Column::EntityId.eq(id));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(journal_entry::Column::At.gte(from));
+    }
+    if let Some(until) = filter.until {
+        q = q.filter(journal_entry::Column::At.lt(until));
+    }
+    if let Some(before) = before_id {
+        q = q.filter(journal_entry::Column::Id.lt(before));
+    }
+    q.order_by_desc(journal_entry::Column::Id).limit(limit).all(db).await
 }

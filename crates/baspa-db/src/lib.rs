@@ -10,6 +10,7 @@ pub mod dialect;
 pub mod entity;
 pub mod jobs;
 pub mod journal;
+pub mod security;
 pub mod languages;
 pub mod migration;
 pub mod staff_access;

@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002EntryListingIndex),
             Box::new(M0003StaffAccess),
             Box::new(M0004AuthorProfiles),
+            Box::new(M0005SecurityFunctions),
         ]
     }
 
@@ -538,5 +539,77 @@ impl MigrationTrait for M0004AuthorProfiles {
                 .to_owned(),
         )
         .await
+    }
+}
+
+/// The security functions (issue 5, SC-5..SC-7, HD-11): integrity seals of published content and
+/// media, signed anchors of the journal's chain head, incidents (one per cause), and hourly
+/// counters of security events for the dashboard.
+struct M0005SecurityFunctions;
+
+impl MigrationName for M0005SecurityFunctions {
+    fn name(&self) -> &str {
+        "m0005_security_functions"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005SecurityFunctions {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let b = m.get_database_backend();
+
+        // No foreign keys: a seal must outlive a row deleted by hand, or the deletion goes unseen.
+        TableSpec::new("integrity_seals", b)
+            .id()
+            .string("subject_kind", 16)
+            .bigint("subject_id")
+            .string("seal", 64)
+            .bigint_null("revision_id")
+            .bigint("journal_id")
+            .json_null("snapshot")
+            .timestamp("sealed_at")
+            .timestamp_null("retired_at")
+            .create(m)
+            .await?;
+        index(m, "integrity_seals_subject_idx", "integrity_seals", &["subject_kind", "subject_id"], false).await?;
+        index(m, "integrity_seals_journal_idx", "integrity_seals", &["journal_id"], false).await?;
+
+        TableSpec::new("journal_anchors", b)
+            .id()
+            .bigint("journal_id")
+            .string("head_hash", 64)
+            .bigint("entries")
+            .string("signature", 64)
+            .timestamp("created_at")
+            .create(m)
+            .await?;
+
+        TableSpec::new("incidents", b)
+            .id()
+            .string("cause", 191)
+            .string("category", 32)
+            .string("severity", 16)
+            .text("summary")
+            .json_null("details")
+            .timestamp("first_seen")
+            .timestamp("last_seen")
+            .bigint("occurrences")
+            .timestamp_null("notified_at")
+            .timestamp_null("resolved_at")
+            .bigint_null("resolved_by")
+            .create(m)
+            .await?;
+        index(m, "incidents_cause_idx", "incidents", &["cause", "resolved_at"], false).await?;
+        index(m, "incidents_seen_idx", "incidents", &["last_seen"], false).await?;
+
+        TableSpec::new("security_events", b)
+            .id()
+            .timestamp("hour")
+            .string("kind", 64)
+            .bigint("events")
+            .create(m)
+            .await?;
+        index(m, "security_events_hour_kind_unique", "security_events", &["hour", "kind"], true).await?;
+        Ok(())
     }
 }

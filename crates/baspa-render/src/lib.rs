@@ -49,6 +49,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/user.html", include_str!("../admin/user.html")),
     ("admin/structure.html", include_str!("../admin/structure.html")),
     ("admin/comments.html", include_str!("../admin/comments.html")),
+    ("admin/system.html", include_str!("../admin/system.html")),
 ];
 
 #[derive(Debug, thiserror::Error)]

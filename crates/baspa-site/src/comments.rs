@@ -3,10 +3,8 @@
 //! so pages stay cacheable); a hidden "website" field catches simple bots; the per-address limit
 //! is in the action. A refused comment is shown back with the reason and the typed text.
 
-use std::net::SocketAddr;
-
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use baspa_actions::{ActionError, Actor, Ctx, PublicComment};
@@ -48,7 +46,7 @@ fn safe_return(path: &str) -> &str {
 
 pub async fn post_comment(
     State(state): State<SiteState>,
-    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    client: crate::client::ClientAddr,
     headers: HeaderMap,
     Form(form): Form<CommentForm>,
 ) -> Response {
@@ -60,7 +58,7 @@ pub async fn post_comment(
         // Pretend success to the bot; nothing is stored.
         return Redirect::to(&format!("{back}#comment-sent")).into_response();
     }
-    let ip = peer.map(|axum::Extension(ConnectInfo(a))| a.ip().to_string());
+    let ip = client.0.map(|a| a.to_string());
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(300).collect());
     let actor = Actor::visitor(ip, ua);
     let ctx = Ctx::new(&state.db, &actor);

@@ -5,12 +5,16 @@
 //! The full public site (detection, switcher fallbacks, SEO) is built on this in later issues.
 
 pub mod admin;
+pub mod alerts;
+pub mod audit;
+pub mod client;
 mod comments;
 mod error;
 mod feeds;
 pub mod geoip;
 mod headers;
 mod mail;
+pub mod monitor;
 mod negotiate;
 mod pages;
 mod routing;
@@ -41,6 +45,10 @@ pub struct SiteState {
     pub admin: Arc<admin::AdminConfig>,
     /// The node's search index (`/search`, the admin's search); `None` turns search off.
     pub search: Option<Arc<search::SiteSearch>>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (HD-10); empty by default.
+    pub proxies: Arc<client::TrustedProxies>,
+    /// Anomaly monitoring, throttling and blocks (SC-7); default thresholds by default.
+    pub monitor: Arc<monitor::Monitor>,
 }
 
 /// The public router with its security layers.
@@ -51,5 +59,6 @@ pub fn router(state: SiteState) -> Router {
         .route("/theme/{file}", axum::routing::get(pages::theme_asset))
         .fallback(pages::any_page)
         .with_state(state.clone());
-    admin::router(state).merge(public).layer(axum::middleware::from_fn(headers::security_headers))
+    let monitor = axum::middleware::from_fn_with_state(state.clone(), monitor::watch);
+    admin::router(state).merge(public).layer(monitor).layer(axum::middleware::from_fn(headers::security_headers))
 }

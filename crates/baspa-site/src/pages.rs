@@ -814,7 +814,7 @@ pub async fn any_page(
     State(state): State<SiteState>,
     Extension(nonce): Extension<CspNonce>,
     Extension(request_id): Extension<RequestId>,
-    peer: Option<Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    client: crate::client::ClientAddr,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
@@ -827,9 +827,9 @@ pub async fn any_page(
     };
     let is_crawler = negotiate::is_crawler(header_str(header::USER_AGENT).unwrap_or_default());
     let cookie = header_str(header::COOKIE).and_then(|c| negotiate::cookie_value(c, negotiate::LANG_COOKIE));
-    // The peer address; trusting X-Forwarded-For from configured proxies arrives with HD-9.
-    let country_language = match (&state.geoip, &peer) {
-        (Some(geo), Some(Extension(axum::extract::ConnectInfo(addr)))) => geo.language_for(addr.ip()),
+    // The client's address: X-Forwarded-For only from trusted proxies (`client`).
+    let country_language = match (&state.geoip, client.0) {
+        (Some(geo), Some(ip)) => geo.language_for(ip),
         _ => None,
     };
     let preferred = if is_crawler {

@@ -16,6 +16,10 @@ pub struct TestApp {
     pub media_dir: PathBuf,
     /// This app's own search index (in memory unless `AppOptions::search_dir` is set).
     pub search: Arc<SiteSearch>,
+    /// The admin settings the app runs with (the alert mailer reads them).
+    pub admin: Arc<baspa_site::admin::AdminConfig>,
+    /// This app's anomaly monitor (`settle`, `flush_events`, `scan_journal` in tests).
+    pub monitor: Arc<baspa_site::monitor::Monitor>,
     client: reqwest::Client,
     _media: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -61,11 +65,21 @@ pub struct AppOptions {
     /// Keep the search index in this directory instead of memory (to test what happens to the
     /// files).
     pub search_dir: Option<PathBuf>,
+    /// Monitor thresholds; the default is the configuration's defaults.
+    pub monitor: Option<baspa_site::monitor::MonitorConfig>,
+    /// Proxies whose `X-Forwarded-For` is believed, e.g. `["127.0.0.1/32"]` to let a test
+    /// speak for many client addresses from loopback.
+    pub trusted_proxies: Vec<String>,
 }
 
 pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
-    let AppOptions { geoip, theme_dir, admin, search_dir } = options;
+    let AppOptions { geoip, theme_dir, admin, search_dir, monitor, trusted_proxies } = options;
+    let monitor = Arc::new(baspa_site::monitor::Monitor::new(monitor.unwrap_or_default()));
     let media = tempfile::tempdir().expect("media dir");
+    // A `media` folder inside the temporary one, so the upload quarantine (its sibling) stays
+    // inside the temporary folder too.
+    let media_dir = media.path().join("media");
+    std::fs::create_dir_all(&media_dir).expect("media dir");
     let search = Arc::new(match search_dir {
         Some(dir) => SiteSearch::open(dir).expect("search index"),
         None => SiteSearch::in_memory(),
@@ -73,13 +87,16 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
     let state = SiteState {
         db: db.db.clone(),
         renderer: baspa_render::Renderer::with_theme_dir(theme_dir.as_deref()).expect("templates"),
-        media_dir: Arc::new(media.path().to_path_buf()),
+        media_dir: Arc::new(media_dir.clone()),
         site_name: Arc::from("Baspa test"),
         geoip: geoip.map(Arc::new),
         theme_assets: theme_dir.map(|d| Arc::new(d.join("assets"))),
         admin: Arc::new(admin.unwrap_or_default()),
         search: Some(search.clone()),
+        proxies: Arc::new(baspa_site::client::TrustedProxies::parse(&trusted_proxies).expect("trusted proxies")),
+        monitor: monitor.clone(),
     };
+    let admin = state.admin.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = baspa_site::router(state);
@@ -91,7 +108,7 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
         .timeout(std::time::Duration::from_secs(20))
         .build()
         .expect("client");
-    TestApp { addr, media_dir: media.path().to_path_buf(), search, db, client, _media: media, server }
+    TestApp { addr, media_dir, search, admin, monitor, db, client, _media: media, server }
 }
 
 impl TestApp {
@@ -103,6 +120,7 @@ impl TestApp {
             baspa_actions::jobs::JobRunner::new("test").with_media_dir(self.media_dir.clone()),
             self.search.clone(),
         );
+        let runner = baspa_site::alerts::with_alert_jobs(runner, self.admin.clone());
         let ran = runner.run_due(&self.db.db, baspa_domain::time::now()).await.expect("jobs");
         // A `search.reindex` job only asks; the upkeep does it.
         self.search.maintain(&self.db.db).await.expect("search upkeep");

@@ -11,9 +11,11 @@
 pub mod app;
 pub mod browser;
 pub mod builders;
+pub mod clamd;
 pub mod geoip_fixture;
 pub mod smtp;
 pub mod snapshot;
+pub mod upload_corpus;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

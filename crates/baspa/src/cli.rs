@@ -70,6 +70,25 @@ pub enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Components and their versions, served scripts with SRI hashes, and the dependency check
+    /// against the advisory database (SC-4, OP-4). Fails when an advisory applies.
+    Audit {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The change journal (SC-6): verify the hash chain and anchors, anchor the head, export,
+    /// prune by retention.
+    Journal {
+        #[command(subcommand)]
+        command: JournalCommand,
+    },
+    /// Integrity control (SC-5): compare published texts, media files and the journal with what
+    /// Baspa recorded; raise an incident for each difference. Fails when anything differs.
+    Integrity {
+        #[command(subcommand)]
+        command: IntegrityCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -124,6 +143,48 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         articles: u32,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JournalCommand {
+    /// Recompute the hash chain and check the newest signed anchor; report the first broken link.
+    Verify,
+    /// Sign the current chain head into DATA_DIR/journal-anchors.log (the server does this after
+    /// every clean integrity check).
+    Anchor,
+    /// Export entries as CSV or XLSX.
+    Export {
+        /// csv or xlsx.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Only entries whose actor contains this text.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only actions starting with this, e.g. `translation.` or `session.sign_in`.
+        #[arg(long)]
+        action: Option<String>,
+        /// From this day (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: Option<String>,
+        /// Until this day, exclusive (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Remove entries older than N days (default: security.journal_retention_days), recording
+    /// the hash pruned to in a new entry.
+    Prune {
+        #[arg(long)]
+        days: Option<u32>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IntegrityCommand {
+    /// Run the check now.
+    Check,
 }
 
 #[derive(Subcommand, Debug)]
@@ -192,6 +253,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{config:#?}");
             Ok(())
         }
+        Command::Audit { json } => crate::audit::run(&config, json).await,
         Command::Migrate => {
             serve::open_database(&config).await?;
             println!("database at {} is up to date", baspa_db::redact_url(&config.database_url()));
@@ -217,6 +279,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { profile, no_serve, .. } => demo::run(config, profile, no_serve, started).await,
+        Command::Journal { command } => {
+            let db = serve::open_database(&config).await?;
+            crate::journal::run(&config, &db, command).await
+        }
+        Command::Integrity { command: IntegrityCommand::Check } => {
+            let db = serve::open_database(&config).await?;
+            crate::journal::integrity_check(&config, &db).await
+        }
         Command::Search { command: SearchCommand::Reindex } => {
             let db = serve::open_database(&config).await?;
             crate::search::reindex(&config, &db).await

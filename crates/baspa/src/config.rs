@@ -37,6 +37,136 @@ pub struct Config {
     pub site: SiteConfig,
     /// The staff admin: where it lives, sign-in rules, mail for password resets.
     pub admin: AdminSettings,
+    /// The security functions: dependency audit (SC-4), integrity checks (SC-5), journal
+    /// retention (SC-6) and incident alerts (HD-11).
+    pub security: SecuritySettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// A local copy of the RustSec advisory database (a clone of
+    /// `https://github.com/rustsec/advisory-db`, the folder holding `crates/`), refreshed as
+    /// described in `docs/security-audit.md`. Unset: dependencies are reported as not checked.
+    pub advisory_db: Option<PathBuf>,
+    /// Who receives security incident alerts (HD-11), e.g. `["security@example.kz"]`. Empty:
+    /// every active administrator. Mail goes through `admin.smtp_url`; one mail per incident.
+    pub alert_to: Vec<String>,
+    /// Minutes between integrity checks of published content, media files and the journal
+    /// (SC-5); each check that finds the journal whole also anchors its head. 0 turns the
+    /// scheduled check off (`baspa integrity check` still works).
+    pub integrity_check_minutes: u64,
+    /// Days the change journal is kept; older entries are pruned by `baspa journal prune`
+    /// with a journal entry recording the hash they were pruned to. 0 keeps everything.
+    pub journal_retention_days: u32,
+    /// Reverse proxies (CIDRs or addresses) whose `X-Forwarded-For` header is believed, e.g.
+    /// `["127.0.0.1/32", "10.0.0.0/8"]` (HD-10). The client is the right-most forwarded address
+    /// that is not itself a trusted proxy. Empty: the socket peer is the client and the header
+    /// is ignored.
+    pub trusted_proxies: Vec<String>,
+    /// Requests per minute from one client address before it gets 429 with `Retry-After`
+    /// (SC-7). 0 turns the limit off.
+    pub requests_per_minute: u32,
+    /// Requests per minute carrying one exact user agent, all addresses together, before 429.
+    /// 0 (the default) turns it off; set it against a botnet that uses one odd user agent.
+    pub agent_requests_per_minute: u32,
+    /// Distinct public pages per minute from one address before 429 (scraping). Search engines
+    /// that behave are exempt. 0 turns it off.
+    pub pages_per_minute: u32,
+    /// 404 answers per minute to one address before it is blocked (403) for `block_minutes`.
+    /// 0 turns it off.
+    pub not_found_per_minute: u32,
+    /// Requests for paths of known weak spots (`/wp-login.php`, `/.env`, `/.git/`, `*.sql`,
+    /// `*.bak`…: the list is `PROBE_PATHS` in `crates/baspa-site/src/monitor.rs`) from one
+    /// address before it is blocked (403) for `block_minutes`. 0 turns probe blocking off.
+    pub probes_before_block: u32,
+    /// How long a blocked address gets 403, in minutes. Blocks are per address: the admin's
+    /// sign-in stays open to everyone else.
+    pub block_minutes: u32,
+    /// Requests per minute above which an address whose user agent claims to be a search
+    /// engine (Googlebot, YandexBot, Bingbot…) is taken for a fake; so is one that probes,
+    /// opens the admin or posts. A fake loses the crawler exemption and raises an incident.
+    pub crawler_requests_per_minute: u32,
+    /// Failed staff sign-ins from one address within `login_window_minutes` that raise a
+    /// brute-force incident (the lockouts are `admin.max_failures_per_*`). 0: no incident.
+    pub login_failures_per_ip: u32,
+    /// Failed sign-ins to one account within `login_window_minutes` that raise an incident.
+    pub login_failures_per_account: u32,
+    /// Distributed guessing: failures to at least this many distinct accounts…
+    pub login_distributed_accounts: u32,
+    /// …from at least this many distinct addresses within `login_window_minutes` raise one
+    /// incident.
+    pub login_distributed_ips: u32,
+    /// The window for the sign-in counts above, in minutes.
+    pub login_window_minutes: u32,
+    /// Items moved to the trash by one account within `mass_trash_minutes` that raise an
+    /// incident (mass deletion). 0 turns it off.
+    pub mass_trash_count: u32,
+    /// The window for `mass_trash_count`, in minutes.
+    pub mass_trash_minutes: u32,
+    /// Start of the night in Kazakhstan time (hour 0-23): a staff sign-in at night from a
+    /// network (/24) the account never signed in from raises an incident.
+    pub night_start_hour: u32,
+    /// End of the night (hour 0-23, exclusive). Equal to the start: no night check.
+    pub night_end_hour: u32,
+    /// The most client addresses, user agents and accounts the monitor tracks each (memory
+    /// bound); the least recently seen are forgotten first.
+    pub monitor_max_tracked: usize,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        let m = baspa_site::monitor::MonitorConfig::default();
+        Self {
+            advisory_db: None,
+            alert_to: Vec::new(),
+            integrity_check_minutes: 15,
+            journal_retention_days: 0,
+            trusted_proxies: Vec::new(),
+            requests_per_minute: m.requests_per_minute,
+            agent_requests_per_minute: m.agent_requests_per_minute,
+            pages_per_minute: m.pages_per_minute,
+            not_found_per_minute: m.not_found_per_minute,
+            probes_before_block: m.probes_before_block,
+            block_minutes: m.block_minutes,
+            crawler_requests_per_minute: m.crawler_requests_per_minute,
+            login_failures_per_ip: m.login_failures_per_ip,
+            login_failures_per_account: m.login_failures_per_account,
+            login_distributed_accounts: m.login_distributed_accounts,
+            login_distributed_ips: m.login_distributed_ips,
+            login_window_minutes: m.login_window_minutes,
+            mass_trash_count: m.mass_trash_count,
+            mass_trash_minutes: m.mass_trash_minutes,
+            night_start_hour: m.night_start_hour,
+            night_end_hour: m.night_end_hour,
+            monitor_max_tracked: m.max_tracked,
+        }
+    }
+}
+
+impl SecuritySettings {
+    /// The monitor's thresholds (SC-7).
+    pub fn monitor(&self) -> baspa_site::monitor::MonitorConfig {
+        baspa_site::monitor::MonitorConfig {
+            requests_per_minute: self.requests_per_minute,
+            agent_requests_per_minute: self.agent_requests_per_minute,
+            pages_per_minute: self.pages_per_minute,
+            not_found_per_minute: self.not_found_per_minute,
+            probes_before_block: self.probes_before_block,
+            block_minutes: self.block_minutes,
+            crawler_requests_per_minute: self.crawler_requests_per_minute,
+            login_failures_per_ip: self.login_failures_per_ip,
+            login_failures_per_account: self.login_failures_per_account,
+            login_distributed_accounts: self.login_distributed_accounts,
+            login_distributed_ips: self.login_distributed_ips,
+            login_window_minutes: self.login_window_minutes,
+            mass_trash_count: self.mass_trash_count,
+            mass_trash_minutes: self.mass_trash_minutes,
+            night_start_hour: self.night_start_hour,
+            night_end_hour: self.night_end_hour,
+            max_tracked: self.monitor_max_tracked,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -64,6 +194,11 @@ pub struct AdminSettings {
     pub mail_from: String,
     /// Largest accepted upload, in megabytes.
     pub max_upload_mb: usize,
+    /// ClamAV daemon that scans every upload: `host:port` (e.g. `127.0.0.1:3310`) or a unix
+    /// socket path (e.g. `/run/clamav/clamd.ctl`). While it is set but unreachable, uploads are
+    /// refused ("virus scanner unavailable"). clamd's `StreamMaxLength` must be at least
+    /// `max_upload_mb`, or large files are refused the same way. Empty: only the built-in checks.
+    pub clamd: String,
     /// Redis for staff sessions, e.g. `redis://127.0.0.1:6379/0` (may hold a password). Set it
     /// when several nodes serve the admin; sessions then live in Redis instead of the database
     /// and sign-in is refused while Redis is down. Empty: sessions live in the database.
@@ -84,6 +219,7 @@ impl Default for AdminSettings {
             smtp_url: String::new(),
             mail_from: "Baspa <noreply@localhost>".to_owned(),
             max_upload_mb: 50,
+            clamd: String::new(),
             redis_url: Secret::default(),
             redis_prefix: "baspa:".to_owned(),
         }

@@ -26,6 +26,11 @@ pub fn site_state(config: &Config, db: DatabaseConnection) -> anyhow::Result<Sit
         theme_assets: config.site.theme_dir.as_ref().map(|d| Arc::new(d.join("assets"))),
         admin: Arc::new(admin_config(config)?),
         search: Some(Arc::new(open_search(config))),
+        proxies: Arc::new(
+            baspa_site::client::TrustedProxies::parse(&config.security.trusted_proxies)
+                .map_err(|e| anyhow::anyhow!("security.trusted_proxies: {e}"))?,
+        ),
+        monitor: Arc::new(baspa_site::monitor::Monitor::new(config.security.monitor())),
         geoip: match &config.site.geoip_db {
             Some(path) => Some(Arc::new(
                 baspa_site::geoip::GeoIp::open(path, config.site.geoip_languages.clone())
@@ -96,7 +101,69 @@ pub fn admin_config(config: &Config) -> anyhow::Result<baspa_site::admin::AdminC
         secure_cookies: a.https,
         mail,
         max_upload_bytes: a.max_upload_mb.saturating_mul(1 << 20),
+        clamd: baspa_actions::clamd::Clamd::parse(&a.clamd).map_err(|e| anyhow::anyhow!("admin.clamd: {e}"))?,
+        advisory_db: config.security.advisory_db.clone(),
+        alert_to: config.security.alert_to.clone(),
+        anchors: Some(anchor_keeper(config)?),
     })
+}
+
+/// The journal's anchor key and log in the data directory (SC-6). The key never enters the
+/// database, so someone who can edit the database cannot forge an anchor.
+pub fn anchor_keeper(config: &Config) -> anyhow::Result<baspa_actions::integrity::AnchorKeeper> {
+    baspa_actions::integrity::AnchorKeeper::open(&config.storage.data_dir)
+        .with_context(|| format!("journal anchors in {}", config.storage.data_dir.display()))
+}
+
+/// What the integrity check looks at.
+pub fn integrity_paths(config: &Config) -> anyhow::Result<baspa_actions::integrity::IntegrityPaths> {
+    Ok(baspa_actions::integrity::IntegrityPaths {
+        media_dir: config.media_dir(),
+        anchors: Some(anchor_keeper(config)?),
+    })
+}
+
+/// Checks published content, media and the journal every `security.integrity_check_minutes`
+/// (SC-5), raising an incident on the first detection of each difference.
+fn spawn_integrity_check(db: DatabaseConnection, paths: baspa_actions::integrity::IntegrityPaths, minutes: u64) {
+    if minutes == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes.saturating_mul(60)));
+        loop {
+            tick.tick().await;
+            match baspa_actions::integrity::run_scheduled_check(&db, &paths).await {
+                Ok((report, opened)) if !report.findings.is_empty() => {
+                    tracing::error!(findings = report.findings.len(), new_incidents = opened, "integrity check failed");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "integrity check could not run; retrying next time"),
+            }
+        }
+    });
+}
+
+/// Every 10 s: writes the monitor's event counts, reads new journal entries for unusual staff
+/// actions and forgets idle addresses (SC-7). Starts after the journal's current head, so a
+/// restart does not report old history again.
+fn spawn_monitor(db: DatabaseConnection, monitor: Arc<baspa_site::monitor::Monitor>) {
+    tokio::spawn(async move {
+        if let Err(e) = monitor.skip_journal_history(&db).await {
+            tracing::warn!(error = %e, "monitor: journal head unavailable; scanning from the start");
+        }
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            if let Err(e) = monitor.flush_events(&db).await {
+                tracing::warn!(error = %e, "monitor: event counts not written; retrying");
+            }
+            if let Err(e) = monitor.scan_journal(&db).await {
+                tracing::warn!(error = %e, "monitor: journal scan failed; retrying");
+            }
+            monitor.prune(std::time::Instant::now());
+        }
+    });
 }
 
 /// How often the job runner and the search upkeep look for work: a published text is searchable
@@ -105,9 +172,15 @@ const TICK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Runs due jobs (scheduled publishing and unpublishing, search indexing …) every few seconds in
 /// the background.
-fn spawn_job_runner(db: DatabaseConnection, media_dir: std::path::PathBuf, search: Option<Arc<SiteSearch>>) {
+fn spawn_job_runner(
+    db: DatabaseConnection,
+    media_dir: std::path::PathBuf,
+    search: Option<Arc<SiteSearch>>,
+    admin: Arc<baspa_site::admin::AdminConfig>,
+) {
     let worker = format!("node-{}", std::process::id());
-    let mut runner = baspa_actions::jobs::JobRunner::new(&worker).with_media_dir(media_dir);
+    let runner = baspa_actions::jobs::JobRunner::new(&worker).with_media_dir(media_dir);
+    let mut runner = baspa_site::alerts::with_alert_jobs(runner, admin);
     if let Some(search) = search {
         runner = baspa_site::search::with_search_jobs(runner, search);
     }
@@ -165,7 +238,9 @@ pub async fn serve(
     if let Some(search) = &state.search {
         spawn_search_upkeep(db.clone(), search.clone());
     }
-    spawn_job_runner(db, config.media_dir(), state.search.clone());
+    spawn_integrity_check(db.clone(), integrity_paths(config)?, config.security.integrity_check_minutes);
+    spawn_monitor(db.clone(), state.monitor.clone());
+    spawn_job_runner(db, config.media_dir(), state.search.clone(), state.admin.clone());
     let app = baspa_site::router(state);
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await

@@ -288,12 +288,12 @@ storage_test!(
     async fn sc1_refused_action_leaves_no_trace(t: TestDb) {
         let w = world(&t).await;
         let (_, kk) = draft(&t, w.politics, None).await;
-        let journal_before = baspa_db::journal::verify_chain(&t.db).await.expect("chain").0;
+        let journal_before = baspa_db::journal::verify_chain(&t.db).await.expect("chain").entries;
         let sport_editor = &w.actors.iter().find(|(w, _)| *w == SportEditor).expect("actor").1;
         let err = baspa_actions::publish_translation(&Ctx::new(&t.db, sport_editor), kk, None).await;
         assert!(matches!(err, Err(ActionError::NotPermitted { .. })), "{err:?}");
         assert_eq!(store::get_translation(&t.db, kk).await.expect("row").status, "draft");
-        let journal_after = baspa_db::journal::verify_chain(&t.db).await.expect("chain").0;
+        let journal_after = baspa_db::journal::verify_chain(&t.db).await.expect("chain").entries;
         assert_eq!(journal_before, journal_after);
     }
 );

@@ -232,15 +232,15 @@ storage_test!(
         .await
         .expect("create");
         baspa_actions::publish_translation(&ctx, created.translation("kk").expect("kk"), None).await.expect("publish");
-        let (count, broken) = baspa_db::journal::verify_chain(&t.db).await.expect("verify");
-        assert_eq!(broken, None);
-        assert_eq!(count, 4, "two languages, one create, one publish");
+        let report = baspa_db::journal::verify_chain(&t.db).await.expect("verify");
+        assert_eq!(report.first_break, None);
+        assert_eq!(report.entries, 4, "two languages, one create, one publish");
         let third = journal_entry::Entity::find_by_id(3).one(&t.db).await.expect("query").expect("entry 3");
         let mut edited: journal_entry::ActiveModel = third.into();
         edited.actor_label = Set("someone-else".into());
         edited.update(&t.db).await.expect("tamper");
-        let (_, broken) = baspa_db::journal::verify_chain(&t.db).await.expect("verify");
-        assert_eq!(broken.map(|b| b.entry_id), Some(3));
+        let report = baspa_db::journal::verify_chain(&t.db).await.expect("verify");
+        assert_eq!(report.first_break.map(|b| b.entry_id), Some(3));
     }
 );
 

@@ -3,10 +3,13 @@
 
 pub mod comment;
 pub mod grant;
+pub mod incident;
+pub mod integrity_seal;
 pub mod item;
 pub mod item_relation;
 pub mod item_tag;
 pub mod job;
+pub mod journal_anchor;
 pub mod journal_entry;
 pub mod language;
 pub mod login_throttle;
@@ -15,6 +18,7 @@ pub mod media_variant;
 pub mod password_reset;
 pub mod redirect;
 pub mod revision;
+pub mod security_event;
 pub mod session;
 pub mod setting;
 pub mod translation;

@@ -1,10 +1,8 @@
 //! Sign-in pages: password, second factor, authenticator set-up, sign-out, sessions, and the
 //! password reset by e-mail. Refusals never say whether an address has an account.
 
-use std::net::SocketAddr;
-
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use baspa_actions::Ctx;
@@ -39,10 +37,11 @@ where
         let (Some(nonce), Some(rid)) = (ext.get::<CspNonce>().cloned(), ext.get::<RequestId>().cloned()) else {
             return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
         };
-        let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| *a);
+        let state = <SiteState as axum::extract::FromRef<S>>::from_ref(state);
+        let addr = crate::client::ClientAddr::from_request(ext, &parts.headers, &state.proxies);
         Ok(Visit {
-            state: <SiteState as axum::extract::FromRef<S>>::from_ref(state),
-            client: client_info(&parts.headers, peer),
+            client: client_info(&parts.headers, addr),
+            state,
             staff: ext.get::<Staff>().cloned(),
             nonce,
             rid,
@@ -94,6 +93,15 @@ pub(crate) async fn login(v: Visit, Form(form): Form<LoginForm>) -> Response {
             res
         }
         Err(e) => {
+            if matches!(e, SignInError::Refused | SignInError::Throttled) {
+                // Detection and counting (SC-7); the lockouts themselves stay in the action.
+                let ip = client.ip.as_deref().and_then(|ip| ip.parse().ok());
+                let throttled = e == SignInError::Throttled;
+                let now = std::time::Instant::now();
+                for report in state.monitor.sign_in_failed(ip, &form.email, throttled, now) {
+                    state.monitor.raise(&state.db, report);
+                }
+            }
             let mut frame = Frame::new(&state, &headers, &nonce, None, "admin-sign-in");
             let (status, key) = refusal(e, "admin-sign-in-refused");
             frame.error = Some(baspa_render::translate(&frame.ui, key, None));

@@ -111,7 +111,8 @@ pub(crate) async fn upload(req: Req, mut form: Multipart) -> Response {
     let (actor, now) = req.ctx();
     let ctx = Ctx::at(&req.state().db, &actor, now);
     let media_dir = req.state().media_dir.clone();
-    let input = UploadInput { original_name: &name, bytes: &bytes, alt: Value::Object(alt), max_bytes: limit };
+    let scanner = req.state().admin.clamd.as_ref();
+    let input = UploadInput { original_name: &name, bytes: &bytes, alt: Value::Object(alt), max_bytes: limit, scanner };
     match baspa_actions::upload_media(&ctx, &media_dir, input).await {
         Ok(id) => req.to(&format!("/media?uploaded={id}")),
         Err(e) => refused(&req, e).await,

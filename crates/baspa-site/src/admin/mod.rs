@@ -6,7 +6,7 @@
 //! requests without the session's CSRF token (form field `_csrf` or header `x-csrf-token`) or
 //! from another origin, and sends half-signed-in sessions to the second-factor pages.
 
-mod assets;
+pub(crate) mod assets;
 mod auth;
 mod content;
 mod diff;
@@ -14,6 +14,7 @@ mod media;
 mod people;
 mod profile;
 mod structure;
+mod system;
 
 use std::sync::Arc;
 
@@ -44,6 +45,15 @@ pub struct AdminConfig {
     pub mail: Option<MailConfig>,
     /// Uploads larger than this are refused while streaming.
     pub max_upload_bytes: usize,
+    /// ClamAV for uploads (SC-3); `None`: only the built-in checks.
+    pub clamd: Option<baspa_actions::clamd::Clamd>,
+    /// A local copy of the RustSec advisory database for the system page (SC-4); `None`: the
+    /// dependency audit is reported as not done.
+    pub advisory_db: Option<std::path::PathBuf>,
+    /// Recipients of incident alerts (HD-11); empty: every active administrator.
+    pub alert_to: Vec<String>,
+    /// The journal's anchor key and log (SC-6); `None`: the chain is verified without anchors.
+    pub anchors: Option<baspa_actions::integrity::AnchorKeeper>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +71,10 @@ impl Default for AdminConfig {
             secure_cookies: false,
             mail: None,
             max_upload_bytes: baspa_actions::uploads::DEFAULT_MAX_UPLOAD_BYTES,
+            clamd: None,
+            advisory_db: None,
+            alert_to: Vec::new(),
+            anchors: None,
         }
     }
 }
@@ -120,6 +134,7 @@ pub(crate) fn router(state: SiteState) -> Router {
         .route(&at("/comments"), get(structure::comments))
         .route(&at("/comments/{id}"), post(structure::moderate))
         .route(&at("/assets/{file}"), get(assets::serve))
+        .route(&at("/system"), get(system::show))
         .layer(axum::middleware::from_fn_with_state(state.clone(), staff_layer))
         .with_state(state)
 }
@@ -239,9 +254,9 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .find_map(|h| crate::negotiate::cookie_value(h, name))
 }
 
-pub(crate) fn client_info(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> ClientInfo {
+pub(crate) fn client_info(headers: &HeaderMap, client: crate::client::ClientAddr) -> ClientInfo {
     ClientInfo {
-        ip: peer.map(|p| p.ip().to_string()),
+        ip: client.0.map(|ip| ip.to_string()),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -275,6 +290,8 @@ pub(crate) struct Frame {
     pub title: String,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// SRI hashes of the admin's assets by file name, for `integrity` attributes (SC-4).
+    pub sri: &'static std::collections::BTreeMap<&'static str, String>,
 }
 
 impl Frame {
@@ -289,6 +306,7 @@ impl Frame {
             user: staff.map(|s| s.0.user.display_name.clone()),
             notice: None,
             error: None,
+            sri: assets::integrity(),
         }
     }
 }

@@ -1,0 +1,976 @@
+//! Anomaly monitoring (SC-7, HD-10): in-process sliding-window counters per client address, per
+//! user agent and per staff account, answering floods with 429 and probes with a temporary 403
+//! block, and turning each new anomaly into ONE incident (`baspa_actions::security`) per cause.
+//!
+//! What is watched, per client address (see `client`): the request rate; probes of paths no
+//! Baspa site has ([`PROBE_PATHS`], [`PROBE_SUFFIXES`], any dot-segment but `.well-known`);
+//! 404 floods; scraping (many distinct pages a minute); user agents claiming to be a search
+//! engine while probing, opening the admin, posting or going far faster than a crawler. Sign-in
+//! failures are reported by the sign-in handler ([`Monitor::sign_in_failed`]) per address, per
+//! account and across accounts (distributed guessing). Unusual staff actions (mass trash, any
+//! rights change, a night sign-in from a new network) are read from the journal by
+//! [`Monitor::scan_journal`], which the server runs periodically.
+//!
+//! Requests never wait on the database: incidents are raised in spawned tasks (serialised, so a
+//! cause opens exactly one incident) and event counts are summed in memory and written by
+//! [`Monitor::flush_events`] on the server's tick. Counters live in this process only: with
+//! several nodes each node counts its own share.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use baspa_actions::security::{IncidentReport, Severity, hour_of, raise_incident};
+use baspa_actions::{Actor, Ctx};
+use baspa_db::journal::{self, JournalFilter};
+use baspa_domain::Timestamp;
+use sea_orm::{DatabaseConnection, DbErr};
+use serde_json::json;
+
+use crate::SiteState;
+use crate::client::ClientAddr;
+
+/// Paths that exist on PHP, WordPress and misconfigured servers but never on a Baspa site;
+/// asking for one is a probe. Matched case-insensitively at any `/` boundary of the path.
+pub const PROBE_PATHS: &[&str] = &[
+    "/wp-login.php",
+    "/wp-admin",
+    "/wp-content",
+    "/wp-includes",
+    "/wp-config.php",
+    "/xmlrpc.php",
+    "/phpmyadmin",
+    "/pma",
+    "/myadmin",
+    "/adminer.php",
+    "/config.php",
+    "/configuration.php",
+    "/phpinfo.php",
+    "/info.php",
+    "/shell.php",
+    "/server-status",
+    "/server-info",
+    "/cgi-bin",
+    "/vendor/phpunit",
+    "/web.config",
+    "/actuator",
+    "/etc/passwd",
+    "/boaform",
+];
+
+/// File endings of backups and dumps (HD-3); any path ending so is a probe.
+pub const PROBE_SUFFIXES: &[&str] = &[".bak", ".sql", ".sql.gz", ".old", ".orig", ".swp", ".save", "~"];
+
+/// Whether a path is a probe of a known weak spot.
+pub fn is_probe(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    // `.env`, `.git/config`, `.htaccess`, `..`: dot segments are never pages here.
+    let dot_segment = p.split('/').any(|s| s.starts_with('.') && s != ".well-known");
+    let known = p.match_indices('/').any(|(i, _)| {
+        let rest = &p[i..];
+        PROBE_PATHS.iter().any(|m| rest.starts_with(m) && matches!(rest.as_bytes().get(m.len()), None | Some(b'/')))
+    });
+    dot_segment || known || PROBE_SUFFIXES.iter().any(|s| p.ends_with(s))
+}
+
+/// Thresholds; the binary fills them from `[security]` in the configuration. 0 turns a check off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorConfig {
+    /// Requests per minute from one address before 429.
+    pub requests_per_minute: u32,
+    /// Requests per minute with one exact user agent (all addresses) before 429.
+    pub agent_requests_per_minute: u32,
+    /// Distinct public pages per minute from one address (scraping) before 429.
+    pub pages_per_minute: u32,
+    /// 404 answers per minute to one address before it is blocked.
+    pub not_found_per_minute: u32,
+    /// Probes of known paths from one address (within a block period) before it is blocked.
+    pub probes_before_block: u32,
+    /// How long a block lasts, in minutes.
+    pub block_minutes: u32,
+    /// Requests per minute above which a self-declared crawler is taken for a fake.
+    pub crawler_requests_per_minute: u32,
+    /// Failed sign-ins from one address within the window before an incident.
+    pub login_failures_per_ip: u32,
+    /// Failed sign-ins to one account within the window before an incident.
+    pub login_failures_per_account: u32,
+    /// Distributed guessing: this many distinct accounts failing…
+    pub login_distributed_accounts: u32,
+    /// …from this many distinct addresses within the window.
+    pub login_distributed_ips: u32,
+    /// The sign-in window, in minutes.
+    pub login_window_minutes: u32,
+    /// Trash actions by one account within `mass_trash_minutes` that make an incident.
+    pub mass_trash_count: u32,
+    pub mass_trash_minutes: u32,
+    /// Night in Kazakhstan time (UTC+5), `start..end` hours, wrapping over midnight.
+    pub night_start_hour: u32,
+    pub night_end_hour: u32,
+    /// The most addresses, agents and accounts tracked each; the oldest are forgotten first.
+    pub max_tracked: usize,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        Self {
+            requests_per_minute: 1200,
+            agent_requests_per_minute: 0,
+            pages_per_minute: 300,
+            not_found_per_minute: 60,
+            probes_before_block: 5,
+            block_minutes: 15,
+            crawler_requests_per_minute: 300,
+            login_failures_per_ip: 30,
+            login_failures_per_account: 20,
+            login_distributed_accounts: 20,
+            login_distributed_ips: 10,
+            login_window_minutes: 15,
+            mass_trash_count: 20,
+            mass_trash_minutes: 10,
+            night_start_hour: 23,
+            night_end_hour: 6,
+            max_tracked: 100_000,
+        }
+    }
+}
+
+impl MonitorConfig {
+    fn block(&self) -> Duration {
+        Duration::from_secs(u64::from(self.block_minutes.max(1)) * 60)
+    }
+
+    fn login_window(&self) -> Duration {
+        Duration::from_secs(u64::from(self.login_window_minutes.max(1)) * 60)
+    }
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Kinds of the hourly `security_events` counters.
+pub mod event {
+    pub const THROTTLED: &str = "throttled";
+    pub const BLOCKED: &str = "blocked";
+    pub const PROBE: &str = "probe";
+    pub const SCRAPE: &str = "scrape";
+    pub const FAKE_BOT: &str = "fake_bot";
+    pub const LOGIN_FAILED: &str = "login_failed";
+    pub const STAFF: &str = "staff_anomaly";
+}
+
+/// A sliding window approximated by two fixed buckets (the previous one weighted by how much of
+/// it still overlaps): constant memory per key.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: Instant,
+    current: u32,
+    previous: u32,
+}
+
+impl Window {
+    fn new(now: Instant) -> Self {
+        Window { start: now, current: 0, previous: 0 }
+    }
+
+    fn roll(&mut self, now: Instant, span: Duration) {
+        let elapsed = now.saturating_duration_since(self.start);
+        if elapsed >= span * 2 {
+            *self = Window::new(now);
+        } else if elapsed >= span {
+            self.previous = self.current;
+            self.current = 0;
+            self.start += span;
+        }
+    }
+
+    fn estimate(&self, now: Instant, span: Duration) -> u32 {
+        let gone = now.saturating_duration_since(self.start).as_secs_f64() / span.as_secs_f64();
+        let carried = (f64::from(self.previous) * (1.0 - gone).max(0.0)) as u32;
+        carried.saturating_add(self.current)
+    }
+
+    fn hit(&mut self, now: Instant, span: Duration) -> u32 {
+        self.roll(now, span);
+        self.current = self.current.saturating_add(1);
+        self.estimate(now, span)
+    }
+}
+
+#[derive(Debug)]
+struct IpRecord {
+    seen: Instant,
+    requests: Window,
+    not_found: Window,
+    probes: Window,
+    login_failures: Window,
+    pages_since: Instant,
+    pages: HashSet<u64>,
+    blocked_until: Option<Instant>,
+    is_fake_bot: bool,
+}
+
+impl IpRecord {
+    fn new(now: Instant) -> Self {
+        IpRecord {
+            seen: now,
+            requests: Window::new(now),
+            not_found: Window::new(now),
+            probes: Window::new(now),
+            login_failures: Window::new(now),
+            pages_since: now,
+            pages: HashSet::new(),
+            blocked_until: None,
+            is_fake_bot: false,
+        }
+    }
+
+    /// Eviction order: a blocked address counts as recent until its block ends.
+    fn freshness(&self) -> Instant {
+        self.blocked_until.map_or(self.seen, |b| b.max(self.seen))
+    }
+}
+
+/// Failures across accounts in one fixed window, for distributed guessing. Sets stop growing
+/// once they pass the thresholds: only "at least N" matters.
+#[derive(Debug)]
+struct Spread {
+    start: Instant,
+    accounts: HashSet<String>,
+    ips: HashSet<IpAddr>,
+}
+
+#[derive(Debug)]
+struct Tables {
+    ips: HashMap<IpAddr, IpRecord>,
+    agents: HashMap<String, (Instant, Window)>,
+    accounts: HashMap<String, (Instant, Window)>,
+    spread: Spread,
+    /// When each cause was last raised, so a cause is raised once per period, not per request.
+    raised: HashMap<String, Instant>,
+    /// Recent trash times per staff account (journal scan).
+    trash: HashMap<i64, VecDeque<Timestamp>>,
+}
+
+/// Forgets the oldest tenth of `map` when it is full.
+fn make_room<K: Clone + Eq + Hash, V>(map: &mut HashMap<K, V>, cap: usize, fresh: impl Fn(&V) -> Instant) {
+    if map.len() < cap.max(1) {
+        return;
+    }
+    let mut ages: Vec<(Instant, K)> = map.iter().map(|(k, v)| (fresh(v), k.clone())).collect();
+    let drop = (ages.len() / 10).max(1);
+    ages.select_nth_unstable_by_key(drop - 1, |(t, _)| *t);
+    for (_, k) in ages.into_iter().take(drop) {
+        map.remove(&k);
+    }
+}
+
+/// What the monitor decided about a request before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// 429 with `Retry-After` seconds.
+    Throttle(u64),
+    /// 403 for the rest of the block, in seconds.
+    Block(u64),
+}
+
+/// One request as the monitor sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen<'a> {
+    pub ip: IpAddr,
+    pub path: &'a str,
+    pub method: &'a Method,
+    pub user_agent: &'a str,
+    /// The admin's path prefix: never a probe, never scraping, but a crawler has no business there.
+    pub admin_path: &'a str,
+}
+
+/// The monitor of one node. `Default` uses the default thresholds.
+#[derive(Debug)]
+pub struct Monitor {
+    config: MonitorConfig,
+    tables: Mutex<Tables>,
+    events: Mutex<HashMap<(Timestamp, &'static str), i64>>,
+    raising: Arc<tokio::sync::Mutex<()>>,
+    in_flight: Arc<AtomicUsize>,
+    journal_cursor: tokio::sync::Mutex<Option<i64>>,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Monitor::new(MonitorConfig::default())
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves counters, not invariants: keep going.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn path_hash(path: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut h);
+    h.finish()
+}
+
+fn report(cause: String, category: &'static str, severity: Severity, summary: String) -> IncidentReport {
+    IncidentReport { cause, category, severity, summary, details: None }
+}
+
+impl Monitor {
+    pub fn new(config: MonitorConfig) -> Self {
+        let now = Instant::now();
+        Monitor {
+            config,
+            tables: Mutex::new(Tables {
+                ips: HashMap::new(),
+                agents: HashMap::new(),
+                accounts: HashMap::new(),
+                spread: Spread { start: now, accounts: HashSet::new(), ips: HashSet::new() },
+                raised: HashMap::new(),
+                trash: HashMap::new(),
+            }),
+            events: Mutex::new(HashMap::new()),
+            raising: Arc::new(tokio::sync::Mutex::new(())),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            journal_cursor: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn config(&self) -> &MonitorConfig {
+        &self.config
+    }
+
+    /// Counts one event of `kind` in this hour (written by `flush_events`).
+    pub fn count(&self, kind: &'static str) {
+        *lock(&self.events).entry((hour_of(baspa_domain::time::now()), kind)).or_default() += 1;
+    }
+
+    /// Decides about a request before it runs. Incidents to raise are pushed to `reports`.
+    pub fn check(&self, seen: &Seen<'_>, now: Instant, reports: &mut Vec<IncidentReport>) -> Verdict {
+        let c = &self.config;
+        let mut guard = lock(&self.tables);
+        let t = &mut *guard;
+        if !t.ips.contains_key(&seen.ip) {
+            make_room(&mut t.ips, c.max_tracked, IpRecord::freshness);
+        }
+        let rec = t.ips.entry(seen.ip).or_insert_with(|| IpRecord::new(now));
+        rec.seen = now;
+        if let Some(until) = rec.blocked_until {
+            if until > now {
+                self.count(event::BLOCKED);
+                return Verdict::Block(until.saturating_duration_since(now).as_secs().max(1));
+            }
+            rec.blocked_until = None;
+        }
+        let ip = seen.ip;
+        let rate = rec.requests.hit(now, MINUTE);
+        let is_admin = seen.path == seen.admin_path || seen.path.starts_with(&format!("{}/", seen.admin_path));
+        let probe = !is_admin && is_probe(seen.path);
+        let claims_crawler = crate::negotiate::is_crawler(seen.user_agent);
+        let is_write = !matches!(*seen.method, Method::GET | Method::HEAD);
+        let too_fast_for_crawler = c.crawler_requests_per_minute > 0 && rate > c.crawler_requests_per_minute;
+        if claims_crawler && !rec.is_fake_bot && (probe || is_admin || is_write || too_fast_for_crawler) {
+            // From now on the address gets no crawler leniency.
+            rec.is_fake_bot = true;
+            self.count(event::FAKE_BOT);
+            let mut r = report(
+                format!("bot.fake:{ip}"),
+                "bot",
+                Severity::Warning,
+                format!("{ip} claims to be a search engine but does not behave like one"),
+            );
+            r.details = Some(json!({"ip": ip.to_string(), "user_agent": seen.user_agent, "path": seen.path}));
+            reports.push(r);
+        }
+        if probe {
+            self.count(event::PROBE);
+            let probes = rec.probes.hit(now, c.block());
+            if c.probes_before_block > 0 && probes >= c.probes_before_block {
+                rec.blocked_until = Some(now + c.block());
+                self.count(event::BLOCKED);
+                let mut r = report(
+                    format!("probe.ip:{ip}"),
+                    "probe",
+                    Severity::Warning,
+                    format!("{ip} probed for weak spots and is blocked for {} minutes", c.block_minutes),
+                );
+                r.details = Some(json!({"ip": ip.to_string(), "last_path": seen.path}));
+                reports.push(r);
+                return Verdict::Block(c.block().as_secs());
+            }
+        }
+        let is_crawler_in_good_standing = claims_crawler && !rec.is_fake_bot;
+        let mut verdict = Verdict::Pass;
+        let mut cause = None;
+        if c.requests_per_minute > 0 && rate > c.requests_per_minute {
+            verdict = Verdict::Throttle(60);
+            cause = Some((format!("rate.ip:{ip}"), "rate", format!("{ip} exceeds {} requests a minute", c.requests_per_minute)));
+        } else if c.pages_per_minute > 0 && !is_admin && !is_crawler_in_good_standing && !seen.path.starts_with("/theme/") {
+            if now.saturating_duration_since(rec.pages_since) >= MINUTE {
+                rec.pages.clear();
+                rec.pages_since = now;
+            }
+            if rec.pages.len() <= c.pages_per_minute as usize {
+                rec.pages.insert(path_hash(seen.path));
+            }
+            if rec.pages.len() > c.pages_per_minute as usize {
+                self.count(event::SCRAPE);
+                let retry = MINUTE.saturating_sub(now.saturating_duration_since(rec.pages_since)).as_secs().max(1);
+                verdict = Verdict::Throttle(retry);
+                cause = Some((
+                    format!("scrape.ip:{ip}"),
+                    "rate",
+                    format!("{ip} reads more than {} distinct pages a minute", c.pages_per_minute),
+                ));
+            }
+        }
+        if verdict == Verdict::Pass && c.agent_requests_per_minute > 0 && !seen.user_agent.is_empty() {
+            let agent: String = seen.user_agent.chars().take(200).collect();
+            if !t.agents.contains_key(&agent) {
+                make_room(&mut t.agents, c.max_tracked, |(seen, _)| *seen);
+            }
+            let (agent_seen, window) = t.agents.entry(agent).or_insert_with(|| (now, Window::new(now)));
+            *agent_seen = now;
+            if window.hit(now, MINUTE) > c.agent_requests_per_minute {
+                verdict = Verdict::Throttle(60);
+                let key = blake3::hash(seen.user_agent.as_bytes()).to_hex();
+                cause = Some((
+                    format!("rate.agent:{}", &key[..16]),
+                    "rate",
+                    format!("one user agent exceeds {} requests a minute", c.agent_requests_per_minute),
+                ));
+            }
+        }
+        if let Some((cause, category, summary)) = cause {
+            self.count(event::THROTTLED);
+            if should_raise(&mut t.raised, &cause, now, MINUTE * 10, c.max_tracked) {
+                let mut r = report(cause, category, Severity::Warning, summary);
+                r.details = Some(json!({"ip": ip.to_string(), "user_agent": seen.user_agent}));
+                reports.push(r);
+            }
+        }
+        verdict
+    }
+
+    /// Counts a 404 answered to `ip`; a flood blocks the address. Returns the incident to raise.
+    pub fn not_found(&self, ip: IpAddr, now: Instant) -> Option<IncidentReport> {
+        let c = &self.config;
+        if c.not_found_per_minute == 0 {
+            return None;
+        }
+        let mut t = lock(&self.tables);
+        let rec = t.ips.get_mut(&ip)?;
+        if rec.blocked_until.is_some_and(|u| u > now) || rec.not_found.hit(now, MINUTE) < c.not_found_per_minute {
+            return None;
+        }
+        rec.blocked_until = Some(now + c.block());
+        self.count(event::BLOCKED);
+        Some(report(
+            format!("probe.ip:{ip}"),
+            "probe",
+            Severity::Warning,
+            format!("{ip} asked for {} missing pages within a minute and is blocked", c.not_found_per_minute),
+        ))
+    }
+
+    /// A failed staff sign-in (refused or throttled by `baspa_actions::auth`). Detection only: the
+    /// lockouts themselves stay in the sign-in action. Returns the incidents to raise.
+    pub fn sign_in_failed(
+        &self,
+        ip: Option<IpAddr>,
+        account: &str,
+        was_throttled: bool,
+        now: Instant,
+    ) -> Vec<IncidentReport> {
+        let c = &self.config;
+        let window = c.login_window();
+        self.count(event::LOGIN_FAILED);
+        if was_throttled {
+            self.count(event::THROTTLED);
+        }
+        let account: String = account.trim().to_lowercase().chars().take(190).collect();
+        let mut reports = Vec::new();
+        let mut guard = lock(&self.tables);
+        let t = &mut *guard;
+        if let Some(ip) = ip {
+            if !t.ips.contains_key(&ip) {
+                make_room(&mut t.ips, c.max_tracked, IpRecord::freshness);
+            }
+            let rec = t.ips.entry(ip).or_insert_with(|| IpRecord::new(now));
+            let failures = rec.login_failures.hit(now, window);
+            let cause = format!("login.bruteforce.ip:{ip}");
+            if c.login_failures_per_ip > 0
+                && failures >= c.login_failures_per_ip
+                && should_raise(&mut t.raised, &cause, now, window, c.max_tracked)
+            {
+                reports.push(report(
+                    cause,
+                    "login",
+                    Severity::Critical,
+                    format!("{failures} failed staff sign-ins from {ip}"),
+                ));
+            }
+        }
+        if !t.accounts.contains_key(&account) {
+            make_room(&mut t.accounts, c.max_tracked, |(seen, _)| *seen);
+        }
+        let (seen, failures) = t.accounts.entry(account.clone()).or_insert_with(|| (now, Window::new(now)));
+        *seen = now;
+        let failures = failures.hit(now, window);
+        let cause = format!("login.bruteforce.account:{account}");
+        if c.login_failures_per_account > 0
+            && failures >= c.login_failures_per_account
+            && should_raise(&mut t.raised, &cause, now, window, c.max_tracked)
+        {
+            reports.push(report(
+                cause,
+                "login",
+                Severity::Critical,
+                format!("{failures} failed sign-ins to the account {account}"),
+            ));
+        }
+        let spread = &mut t.spread;
+        if now.saturating_duration_since(spread.start) >= window {
+            *spread = Spread { start: now, accounts: HashSet::new(), ips: HashSet::new() };
+        }
+        if spread.accounts.len() < c.login_distributed_accounts as usize {
+            spread.accounts.insert(account);
+        }
+        if let Some(ip) = ip.filter(|_| spread.ips.len() < c.login_distributed_ips as usize) {
+            spread.ips.insert(ip);
+        }
+        let cause = "login.bruteforce.distributed".to_owned();
+        if c.login_distributed_accounts > 0
+            && c.login_distributed_ips > 0
+            && spread.accounts.len() >= c.login_distributed_accounts as usize
+            && spread.ips.len() >= c.login_distributed_ips as usize
+            && should_raise(&mut t.raised, &cause, now, window, c.max_tracked)
+        {
+            reports.push(report(
+                cause,
+                "login",
+                Severity::Critical,
+                format!(
+                    "failed sign-ins to at least {} accounts from at least {} addresses within {} minutes",
+                    c.login_distributed_accounts, c.login_distributed_ips, c.login_window_minutes
+                ),
+            ));
+        }
+        reports
+    }
+
+    /// Raises an incident off the request path. Raises are serialised so two reports of a new
+    /// cause cannot both open an incident.
+    pub fn raise(&self, db: &DatabaseConnection, report: IncidentReport) {
+        let db = db.clone();
+        let raising = self.raising.clone();
+        let in_flight = InFlight::enter(&self.in_flight);
+        tokio::spawn(async move {
+            let _in_flight = in_flight;
+            let _turn = raising.lock().await;
+            raise_now(&db, report).await;
+        });
+    }
+
+    /// Waits until every raised incident is written (tests, shutdown); gives up after 30 s.
+    pub async fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Writes the summed event counts to `security_events`; what fails stays for the next flush.
+    pub async fn flush_events(&self, db: &DatabaseConnection) -> Result<(), baspa_db::StoreError> {
+        let pending: Vec<_> = std::mem::take(&mut *lock(&self.events)).into_iter().collect();
+        let mut result = Ok(());
+        let mut unwritten = Vec::new();
+        for ((hour, kind), n) in pending {
+            if result.is_ok() {
+                result = baspa_db::security::add_events(db, hour, kind, n).await;
+                if result.is_ok() {
+                    continue;
+                }
+            }
+            unwritten.push(((hour, kind), n));
+        }
+        let mut events = lock(&self.events);
+        for (key, n) in unwritten {
+            *events.entry(key).or_default() += n;
+        }
+        result
+    }
+
+    /// Forgets addresses, agents and accounts not seen for a while (the server's tick).
+    pub fn prune(&self, now: Instant) {
+        let keep = self.config.block().max(self.config.login_window()).max(MINUTE * 2);
+        let fresh = |t: Instant| now.saturating_duration_since(t) < keep;
+        let mut t = lock(&self.tables);
+        t.ips.retain(|_, r| fresh(r.freshness()));
+        t.agents.retain(|_, (seen, _)| fresh(*seen));
+        t.accounts.retain(|_, (seen, _)| fresh(*seen));
+        t.raised.retain(|_, at| fresh(*at));
+    }
+
+    /// Starts the journal scan at the journal's head, so a restart does not report old history.
+    pub async fn skip_journal_history(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let head = journal::head(db).await?;
+        *self.journal_cursor.lock().await = Some(head.map_or(0, |(id, _, _)| id));
+        Ok(())
+    }
+
+    /// Reads journal entries written since the last scan (all of them on the first scan unless
+    /// `skip_journal_history` ran) and raises incidents for unusual staff actions. Returns how
+    /// many entries were read.
+    pub async fn scan_journal(&self, db: &DatabaseConnection) -> Result<usize, DbErr> {
+        const PAGE: u64 = 500;
+        const MOST: usize = 20_000;
+        let mut cursor = self.journal_cursor.lock().await;
+        let from = cursor.unwrap_or(0);
+        let mut entries = Vec::new();
+        let mut before = None;
+        'pages: loop {
+            let page = journal::search(db, &JournalFilter::default(), before, PAGE).await?;
+            let is_last = (page.len() as u64) < PAGE;
+            for e in page {
+                if e.id <= from {
+                    break 'pages;
+                }
+                before = Some(e.id);
+                entries.push(e);
+            }
+            if is_last || entries.len() >= MOST {
+                break;
+            }
+        }
+        entries.reverse();
+        if let Some(last) = entries.last() {
+            *cursor = Some(last.id);
+        }
+        for e in &entries {
+            for r in self.inspect(db, e).await? {
+                self.count(event::STAFF);
+                let _turn = self.raising.lock().await;
+                raise_now(db, r).await;
+            }
+        }
+        Ok(entries.len())
+    }
+
+    async fn inspect(
+        &self,
+        db: &DatabaseConnection,
+        e: &baspa_db::entity::journal_entry::Model,
+    ) -> Result<Vec<IncidentReport>, DbErr> {
+        let c = &self.config;
+        let who = e.actor_id.map_or_else(|| e.actor_label.clone(), |id| id.to_string());
+        let mut out = Vec::new();
+        match e.action.as_str() {
+            "item.trash" if c.mass_trash_count > 0 => {
+                let Some(user) = e.actor_id else { return Ok(out) };
+                let window = chrono::Duration::minutes(i64::from(c.mass_trash_minutes));
+                let mut t = lock(&self.tables);
+                let times = t.trash.entry(user).or_default();
+                times.push_back(e.at);
+                while times.front().is_some_and(|first| e.at - *first > window) {
+                    times.pop_front();
+                }
+                if times.len() >= c.mass_trash_count as usize {
+                    // Start counting afresh: the next batch is one more occurrence, not one per item.
+                    times.clear();
+                    let mut r = report(
+                        format!("staff.mass_trash:{who}"),
+                        "staff",
+                        Severity::Critical,
+                        format!(
+                            "{} moved {} items to the trash within {} minutes",
+                            e.actor_label, c.mass_trash_count, c.mass_trash_minutes
+                        ),
+                    );
+                    r.details = Some(json!({"journal_id": e.id, "actor": e.actor_label, "ip": e.ip}));
+                    out.push(r);
+                }
+            }
+            "grant.create" | "grant.delete" => {
+                let mut r = report(
+                    format!("staff.rights:{who}"),
+                    "staff",
+                    Severity::Warning,
+                    format!("{} changed access rights ({})", e.actor_label, e.action),
+                );
+                r.details = Some(json!({"journal_id": e.id, "actor": e.actor_label, "ip": e.ip,
+                                        "before": e.before, "after": e.after}));
+                out.push(r);
+            }
+            "session.sign_in" if self.is_night(e.at) => {
+                let (Some(user), Some(ip)) = (e.entity_id, e.ip.as_deref().and_then(|i| i.parse::<IpAddr>().ok()))
+                else {
+                    return Ok(out);
+                };
+                if !self.is_known_network(db, user, e.id, ip).await? {
+                    let mut r = report(
+                        format!("staff.night_login:{user}"),
+                        "staff",
+                        Severity::Critical,
+                        format!("{} signed in at night from a new network ({ip})", e.actor_label),
+                    );
+                    r.details = Some(json!({"journal_id": e.id, "account": e.actor_label, "ip": ip.to_string()}));
+                    out.push(r);
+                }
+            }
+            _ => {}
+        }
+        Ok(out)
+    }
+
+    /// Night in Kazakhstan time (UTC+5, no daylight saving since 2024).
+    fn is_night(&self, at: Timestamp) -> bool {
+        use chrono::Timelike;
+        let (start, end) = (self.config.night_start_hour, self.config.night_end_hour);
+        let hour = (at + chrono::Duration::hours(5)).hour();
+        match start.cmp(&end) {
+            std::cmp::Ordering::Equal => false,
+            std::cmp::Ordering::Less => (start..end).contains(&hour),
+            std::cmp::Ordering::Greater => hour >= start || hour < end,
+        }
+    }
+
+    /// Whether the account signed in before (journal entries older than `before_id`) from the
+    /// same network: /24 for IPv4, /48 for IPv6.
+    async fn is_known_network(&self, db: &DatabaseConnection, user: i64, before_id: i64, ip: IpAddr) -> Result<bool, DbErr> {
+        let filter = JournalFilter {
+            action: Some("session.sign_in".to_owned()),
+            entity_kind: Some("user".to_owned()),
+            entity_id: Some(user),
+            ..Default::default()
+        };
+        let earlier = journal::search(db, &filter, Some(before_id), 2000).await?;
+        Ok(earlier.iter().filter(|e| e.action == "session.sign_in").any(|e| {
+            e.ip.as_deref().and_then(|i| i.parse::<IpAddr>().ok()).is_some_and(|prev| same_network(prev, ip))
+        }))
+    }
+}
+
+fn same_network(a: IpAddr, b: IpAddr) -> bool {
+    match (a.to_canonical(), b.to_canonical()) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => a.octets()[..3] == b.octets()[..3],
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.segments()[..3] == b.segments()[..3],
+        _ => false,
+    }
+}
+
+/// True when `cause` was not raised within `period` (and notes that it is now).
+fn should_raise(raised: &mut HashMap<String, Instant>, cause: &str, now: Instant, period: Duration, cap: usize) -> bool {
+    if raised.get(cause).is_some_and(|at| now.saturating_duration_since(*at) < period) {
+        return false;
+    }
+    if !raised.contains_key(cause) {
+        make_room(raised, cap, |at| *at);
+    }
+    raised.insert(cause.to_owned(), now);
+    true
+}
+
+async fn raise_now(db: &DatabaseConnection, report: IncidentReport) {
+    let actor = Actor::system("monitor");
+    let cause = report.cause.clone();
+    if let Err(e) = raise_incident(&Ctx::new(db, &actor), report).await {
+        tracing::warn!(%cause, error = %e, "could not record a security incident");
+    }
+}
+
+/// Counts a spawned raise until it finishes, even if it panics.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn enter(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        InFlight(counter.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The middleware: decides before the handler, counts 404s after it, and leaves the client's
+/// address in the request for the handlers.
+pub async fn watch(State(state): State<SiteState>, mut req: Request, next: Next) -> Response {
+    let client = ClientAddr::from_request(req.extensions(), req.headers(), &state.proxies);
+    req.extensions_mut().insert(client);
+    let Some(ip) = client.0 else { return next.run(req).await };
+    let monitor = &state.monitor;
+    let now = Instant::now();
+    let mut reports = Vec::new();
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let seen =
+        Seen { ip, path: req.uri().path(), method: req.method(), user_agent, admin_path: &state.admin.path };
+    let verdict = monitor.check(&seen, now, &mut reports);
+    for r in reports {
+        monitor.raise(&state.db, r);
+    }
+    match verdict {
+        Verdict::Pass => {}
+        Verdict::Throttle(retry) => return refusal(StatusCode::TOO_MANY_REQUESTS, retry),
+        Verdict::Block(retry) => return refusal(StatusCode::FORBIDDEN, retry),
+    }
+    let res = next.run(req).await;
+    if res.status() == StatusCode::NOT_FOUND {
+        if let Some(r) = monitor.not_found(ip, Instant::now()) {
+            monitor.raise(&state.db, r);
+        }
+    }
+    res
+}
+
+/// A generic page: nothing about which rule fired (that would teach the attacker the limits).
+fn refusal(status: StatusCode, retry_after: u64) -> Response {
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{code}</title></head><body><h1>{code}</h1>\
+         <p>Сұраныстар тым көп. Слишком много запросов. Too many requests.</p></body></html>",
+        code = status.as_u16()
+    );
+    let mut res = (status, Html(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen<'a>(ip: &str, path: &'a str, ua: &'a str) -> Seen<'a> {
+        Seen { ip: ip.parse().expect("ip"), path, method: &Method::GET, user_agent: ua, admin_path: "/admin" }
+    }
+
+    #[test]
+    fn sc7_known_probe_paths_are_recognised_and_pages_are_not() {
+        for p in ["/wp-login.php", "/WP-ADMIN/", "/xmlrpc.php", "/.env", "/.git/config", "/phpmyadmin/index.php",
+                  "/db.sql", "/site.bak", "/config.php", "/server-status", "/en/wp-admin", "/a/../b"] {
+            assert!(is_probe(p), "{p}");
+        }
+        for p in ["/", "/en/", "/kk/sport/football", "/.well-known/security.txt", "/media/abc.jpg",
+                  "/wp-administrator-news", "/sitemap.xml"] {
+            assert!(!is_probe(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn sc7_probes_block_the_address_but_not_others() {
+        let m = Monitor::new(MonitorConfig { probes_before_block: 3, ..Default::default() });
+        let now = Instant::now();
+        let mut reports = Vec::new();
+        assert_eq!(m.check(&seen("203.0.113.1", "/.env", ""), now, &mut reports), Verdict::Pass);
+        assert_eq!(m.check(&seen("203.0.113.1", "/wp-login.php", ""), now, &mut reports), Verdict::Pass);
+        assert!(matches!(m.check(&seen("203.0.113.1", "/x.sql", ""), now, &mut reports), Verdict::Block(_)));
+        assert!(matches!(m.check(&seen("203.0.113.1", "/", ""), now, &mut reports), Verdict::Block(_)));
+        assert_eq!(m.check(&seen("203.0.113.2", "/admin/login", ""), now, &mut reports), Verdict::Pass);
+        assert_eq!(reports.iter().map(|r| r.cause.as_str()).collect::<Vec<_>>(), ["probe.ip:203.0.113.1"]);
+        let later = now + Duration::from_secs(16 * 60);
+        assert_eq!(m.check(&seen("203.0.113.1", "/", ""), later, &mut reports), Verdict::Pass);
+    }
+
+    #[test]
+    fn sc7_rate_limit_throttles_and_reports_once() {
+        let m = Monitor::new(MonitorConfig { requests_per_minute: 10, ..Default::default() });
+        let now = Instant::now();
+        let mut reports = Vec::new();
+        let verdicts: Vec<Verdict> =
+            (0..30).map(|_| m.check(&seen("198.51.100.1", "/", ""), now, &mut reports)).collect();
+        assert!(verdicts[..10].iter().all(|v| *v == Verdict::Pass));
+        assert!(verdicts[10..].iter().all(|v| *v == Verdict::Throttle(60)));
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].cause, "rate.ip:198.51.100.1");
+        // Two minutes later the window is empty again.
+        assert_eq!(m.check(&seen("198.51.100.1", "/", ""), now + MINUTE * 2, &mut reports), Verdict::Pass);
+    }
+
+    #[test]
+    fn sc7_scraping_many_distinct_pages_is_throttled_but_a_real_crawler_is_not() {
+        let m = Monitor::new(MonitorConfig { pages_per_minute: 5, ..Default::default() });
+        let now = Instant::now();
+        let mut reports = Vec::new();
+        let paths: Vec<String> = (0..8).map(|i| format!("/kk/news-{i}")).collect();
+        let scraper: Vec<Verdict> = paths.iter().map(|p| m.check(&seen("192.0.2.1", p, "curl"), now, &mut reports)).collect();
+        assert_eq!(scraper.iter().filter(|v| **v == Verdict::Pass).count(), 5);
+        let bot = "Mozilla/5.0 (compatible; Googlebot/2.1)";
+        assert!(paths.iter().all(|p| m.check(&seen("192.0.2.2", p, bot), now, &mut reports) == Verdict::Pass));
+        assert_eq!(reports.iter().map(|r| r.cause.as_str()).collect::<Vec<_>>(), ["scrape.ip:192.0.2.1"]);
+    }
+
+    #[test]
+    fn sc7_fake_crawler_loses_its_leniency() {
+        let m = Monitor::new(MonitorConfig { pages_per_minute: 3, ..Default::default() });
+        let now = Instant::now();
+        let mut reports = Vec::new();
+        let bot = "Mozilla/5.0 (compatible; YandexBot/3.0)";
+        assert_eq!(m.check(&seen("192.0.2.9", "/admin/login", bot), now, &mut reports), Verdict::Pass);
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].cause, "bot.fake:192.0.2.9");
+        let verdicts: Vec<Verdict> =
+            (0..5).map(|i| m.check(&seen("192.0.2.9", &format!("/p{i}"), bot), now, &mut reports)).collect();
+        assert!(matches!(verdicts[4], Verdict::Throttle(_)), "{verdicts:?}");
+    }
+
+    #[test]
+    fn sc7_sign_in_failures_raise_one_incident_per_cause() {
+        let m = Monitor::new(MonitorConfig {
+            login_failures_per_ip: 10,
+            login_failures_per_account: 5,
+            login_distributed_accounts: 4,
+            login_distributed_ips: 4,
+            ..Default::default()
+        });
+        let now = Instant::now();
+        let one: IpAddr = "203.0.113.7".parse().expect("ip");
+        let mut causes: Vec<String> = (0..40)
+            .flat_map(|i| m.sign_in_failed(Some(one), &format!("user{}@x.kz", i % 20), false, now))
+            .map(|r| r.cause)
+            .collect();
+        assert_eq!(causes, ["login.bruteforce.ip:203.0.113.7"]);
+        causes = (0..40u8)
+            .flat_map(|i| {
+                let ip = IpAddr::from([198, 18, 0, i]);
+                m.sign_in_failed(Some(ip), "chief@x.kz", i % 2 == 0, now)
+            })
+            .map(|r| r.cause)
+            .collect();
+        causes.sort();
+        assert_eq!(causes, ["login.bruteforce.account:chief@x.kz", "login.bruteforce.distributed"]);
+    }
+
+    #[test]
+    fn sc7_tracked_addresses_are_bounded() {
+        let m = Monitor::new(MonitorConfig { max_tracked: 100, ..Default::default() });
+        let now = Instant::now();
+        let mut reports = Vec::new();
+        for i in 0..1000u32 {
+            m.check(&seen(&IpAddr::from(i.to_be_bytes()).to_string(), "/", ""), now, &mut reports);
+        }
+        assert!(lock(&m.tables).ips.len() <= 100);
+    }
+
+    #[test]
+    fn sc7_night_is_kazakhstan_time() {
+        let m = Monitor::default();
+        let at = |h: u32| chrono::DateTime::from_timestamp(i64::from(h) * 3600, 0).expect("time");
+        // 20:00 UTC = 01:00 in Almaty; 10:00 UTC = 15:00.
+        assert!(m.is_night(at(20)));
+        assert!(m.is_night(at(18)));
+        assert!(!m.is_night(at(10)));
+        assert!(!m.is_night(at(1)));
+        assert!(same_network("10.1.2.3".parse().expect("ip"), "10.1.2.200".parse().expect("ip")));
+        assert!(!same_network("10.1.2.3".parse().expect("ip"), "10.1.3.3".parse().expect("ip")));
+    }
+}
