@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Storage throughput: `baspa bench storage --articles N` on SQLite (fresh temp data dir),
 # PostgreSQL and MariaDB (fresh databases, dropped afterwards). Collects the JSON lines.
-# See bench/README.md; results go to docs/perf.md.
+# See bench/README.md; results go to docs/perf.md. Other per-backend workloads reuse this
+# script through WORKLOAD and WORKLOAD_ARGS (bench/journal.sh does).
 #
 # Variables (all optional): ARTICLES (1000), BACKENDS ("sqlite postgres mariadb"),
+# WORKLOAD (storage), WORKLOAD_ARGS ("--articles $ARTICLES"),
 # PG_HOST (127.0.0.1), PG_PORT (5432), PG_USER (postgres), MY_HOST (127.0.0.1), MY_PORT (3306),
 # MY_USER (root), BENCH_OUT (/tmp/baspa-bench-results), BASPA_BIN (skip the build).
 set -euo pipefail
@@ -11,6 +13,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ARTICLES=${ARTICLES:-1000}
+WORKLOAD=${WORKLOAD:-storage}
+read -r -a WORKLOAD_ARGS <<<"${WORKLOAD_ARGS:---articles $ARTICLES}"
 BACKENDS=${BACKENDS:-sqlite postgres mariadb}
 OUT=${BENCH_OUT:-/tmp/baspa-bench-results}
 PG_HOST=${PG_HOST:-127.0.0.1} PG_PORT=${PG_PORT:-5432} PG_USER=${PG_USER:-postgres}
@@ -41,9 +45,9 @@ run_bench() {
     local backend=$1 t0 t1 line l0
     shift
     l0=$(load1)
-    echo "== $backend: bench storage --articles $ARTICLES" >&2
+    echo "== $backend: bench $WORKLOAD ${WORKLOAD_ARGS[*]}" >&2
     t0=${EPOCHREALTIME/./}
-    if ! line=$("$BIN" --data-dir "$WORK/data-$backend" "$@" bench storage --articles "$ARTICLES" 2>"$WORK/$backend.err"); then
+    if ! line=$("$BIN" --data-dir "$WORK/data-$backend" "$@" bench "$WORKLOAD" "${WORKLOAD_ARGS[@]}" 2>"$WORK/$backend.err"); then
         echo "error: $backend run failed:" >&2
         tail -n 20 "$WORK/$backend.err" >&2
         return 1
@@ -53,29 +57,29 @@ run_bench() {
     local wall
     wall=$(awk -v us=$((t1 - t0)) 'BEGIN { printf "%.1f", us / 1e6 }')
     echo "   $line (wall $wall s, 1-min load $l0 -> $(load1))" >&2
-    echo "$backend wall_s=$wall loadavg_1m_start=$l0 loadavg_1m_end=$(load1) date=$(date -u +%FT%TZ)" >>"$OUT/storage-meta.txt"
+    echo "$backend wall_s=$wall loadavg_1m_start=$l0 loadavg_1m_end=$(load1) date=$(date -u +%FT%TZ)" >>"$OUT/$WORKLOAD-meta.txt"
     echo "$line"
 }
 
-: >"$OUT/storage.jsonl"
-: >"$OUT/storage-meta.txt"
+: >"$OUT/$WORKLOAD.jsonl"
+: >"$OUT/$WORKLOAD-meta.txt"
 for backend in $BACKENDS; do
     case $backend in
     sqlite)
         mkdir -p "$WORK/data-sqlite"
-        run_bench sqlite >>"$OUT/storage.jsonl"
+        run_bench sqlite >>"$OUT/$WORKLOAD.jsonl"
         ;;
     postgres)
         pg "CREATE DATABASE \"$DB_NAME\" ENCODING 'UTF8'"
         PG_CREATED=1
-        run_bench postgres --database-url "postgres://$PG_USER@$PG_HOST:$PG_PORT/$DB_NAME" >>"$OUT/storage.jsonl"
+        run_bench postgres --database-url "postgres://$PG_USER@$PG_HOST:$PG_PORT/$DB_NAME" >>"$OUT/$WORKLOAD.jsonl"
         pg "DROP DATABASE \"$DB_NAME\" WITH (FORCE)"
         PG_CREATED=0
         ;;
     mariadb)
         my "CREATE DATABASE \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
         MY_CREATED=1
-        run_bench mariadb --database-url "mysql://$MY_USER@$MY_HOST:$MY_PORT/$DB_NAME" >>"$OUT/storage.jsonl"
+        run_bench mariadb --database-url "mysql://$MY_USER@$MY_HOST:$MY_PORT/$DB_NAME" >>"$OUT/$WORKLOAD.jsonl"
         my "DROP DATABASE \`$DB_NAME\`"
         MY_CREATED=0
         ;;
@@ -86,6 +90,11 @@ for backend in $BACKENDS; do
     esac
 done
 
+if [[ $WORKLOAD != storage ]]; then
+    cat "$OUT/$WORKLOAD.jsonl"
+    exit 0
+fi
+
 # A small table for docs/perf.md.
 echo "== results in $OUT/storage.jsonl (wall time and load in storage-meta.txt)" >&2
 awk '
@@ -95,6 +104,6 @@ awk '
         gsub(/[{}"]/, "", line); n = split(line, kv, ",")
         for (i = 1; i <= n; i++) { split(kv[i], p, ":"); v[p[1]] = p[2] }
         printf "| %s | %.0f | %.0f | %.2f | %.0f | %.0f |\n", v["backend"], v["insert_articles_per_s_actions"], v["insert_articles_per_s_bare_rows"], v["action_overhead_ratio"], v["read_article_by_slug_per_s"], v["read_listing_page_per_s"]
-    }' "$OUT/storage.jsonl"
+    }' "$OUT/$WORKLOAD.jsonl"
 echo "raw:"
-cat "$OUT/storage.jsonl"
+cat "$OUT/$WORKLOAD.jsonl"

@@ -893,6 +893,7 @@ mod tests {
         assert!(reason("a.pdf", &pdf_with("/Names << /EmbeddedFiles << /Names [] >> >>")).contains("embedded"));
         assert!(reason("a.pdf", &pdf_with("/AA << /O << /S /GoTo /D [0] >> >>")).contains("/AA"));
         assert!(reason("a.pdf", &pdf_with("/AcroForm << /XFA 3 0 R >>")).contains("XFA"));
+        assert!(reason("a.pdf", &pdf_with("/Extra << /Subtype /RichMedia >>")).contains("rich media"));
         // Harmless: opening at a page.
         assert_eq!(inspect("a.pdf", &pdf_with("/OpenAction [0 /Fit]"), 1 << 20).map(|i| i.kind), Ok(UploadKind::Pdf));
         // Unreadable: refused, and said so.

@@ -50,6 +50,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/structure.html", include_str!("../admin/structure.html")),
     ("admin/comments.html", include_str!("../admin/comments.html")),
     ("admin/system.html", include_str!("../admin/system.html")),
+    ("admin/security.html", include_str!("../admin/security.html")),
+    ("admin/journal.html", include_str!("../admin/journal.html")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -9,8 +9,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use axum::http::{Extensions, HeaderMap};
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
 
 use crate::SiteState;
 

@@ -15,6 +15,7 @@ pub mod clamd;
 pub mod geoip_fixture;
 pub mod smtp;
 pub mod snapshot;
+pub mod staff;
 pub mod upload_corpus;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -188,4 +189,19 @@ macro_rules! storage_test {
             }
         }
     };
+}
+
+/// Runs SQL written with `?` placeholders (rewritten to `$n` for PostgreSQL) straight on the
+/// database, as someone with database access would: tamper tests change rows behind Baspa's back.
+pub async fn execute_sql(db: &DatabaseConnection, sql: &str, values: Vec<sea_orm::Value>) {
+    let backend = db.get_database_backend();
+    let mut sql = sql.to_owned();
+    if backend == DbBackend::Postgres {
+        let mut n = 0;
+        while let Some(pos) = sql.find('?') {
+            n += 1;
+            sql.replace_range(pos..pos + 1, &format!("${n}"));
+        }
+    }
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.expect("raw sql");
 }

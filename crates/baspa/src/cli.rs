@@ -143,6 +143,11 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         articles: u32,
     },
+    /// Append N journal entries (if fewer exist), anchor, and time `journal verify` (one JSON line).
+    Journal {
+        #[arg(long, default_value_t = 100_000)]
+        entries: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -274,6 +279,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 BenchCommand::Storage { articles } => {
                     let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
                     crate::bench::storage(&db, &backend, articles).await?;
+                }
+                BenchCommand::Journal { entries } => {
+                    let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+                    crate::bench::journal(&config, &db, &backend, entries).await?;
                 }
             }
             Ok(())

@@ -9,21 +9,14 @@ use baspa_db::content as store;
 use baspa_domain::{ItemId, ItemKind, Role, UserId};
 use baspa_testkit::app::{TestApp, TestResponse, spawn_app};
 use baspa_testkit::builders::{lang, news_languages, published};
+use baspa_testkit::staff::{PASSWORD, StaffSession, staff_user};
 use baspa_testkit::{TestDb, storage_test};
 use sea_orm::EntityTrait;
 
 const HOST: &str = "baq.test";
-const PASSWORD: &str = "correct horse battery staple";
 
 async fn user(t: &TestDb, email: &str, role: Role) -> UserId {
-    let system = Actor::system("test");
-    baspa_actions::create_user(&Ctx::new(&t.db, &system), email, email, role, PASSWORD).await.expect("user")
-}
-
-/// A signed-in browser: the session cookie and the CSRF token of the session.
-struct Session {
-    cookie: String,
-    csrf: String,
+    staff_user(t, email, role).await
 }
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> (TestResponse, Option<String>) {
@@ -32,26 +25,8 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> (TestResponse, O
     (res, cookie)
 }
 
-async fn session(app: &TestApp, email: &str) -> Session {
-    let (res, cookie) = sign_in(app, email, PASSWORD).await;
-    assert_eq!(res.status, 303, "sign-in of {email}: {}", res.body);
-    let cookie = cookie.expect("session cookie");
-    let page = app.get_with(HOST, "/admin/content/new", &[("cookie", &cookie)]).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let csrf = page.hidden("_csrf").expect("csrf field");
-    Session { cookie, csrf }
-}
-
-impl Session {
-    async fn post(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> TestResponse {
-        let mut with_token = vec![("_csrf", self.csrf.as_str())];
-        with_token.extend_from_slice(form);
-        app.post_form(HOST, path, &with_token, &[("cookie", &self.cookie)]).await
-    }
-
-    async fn get(&self, app: &TestApp, path: &str) -> TestResponse {
-        app.get_with(HOST, path, &[("cookie", &self.cookie)]).await
-    }
+async fn session(app: &TestApp, email: &str) -> StaffSession {
+    StaffSession::sign_in(app, HOST, email).await
 }
 
 fn location(res: &TestResponse) -> String {

@@ -11,33 +11,28 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use base64::Engine;
-use baspa_actions::{Actor, Ctx};
 use baspa_domain::{ItemKind, Role};
 use baspa_site::audit::{AdvisoryCheck, Package};
 use baspa_testkit::app::{AppOptions, TestApp, spawn_app_with};
 use baspa_testkit::builders::{news_languages, published};
+use baspa_testkit::staff::{StaffSession, admin_without_second_factor, staff_user};
 use baspa_testkit::{TestDb, storage_test};
 use sha2::Digest;
 
 const HOST: &str = "baq.test";
-const PASSWORD: &str = "correct horse battery staple";
 
 async fn user(t: &TestDb, email: &str, role: Role) {
-    let system = Actor::system("test");
-    baspa_actions::create_user(&Ctx::new(&t.db, &system), email, email, role, PASSWORD).await.expect("user");
+    staff_user(t, email, role).await;
 }
 
 /// The session cookie of `email`, signed in through the form.
 async fn sign_in(app: &TestApp, email: &str) -> String {
-    let res = app.post_form(HOST, "/admin/login", &[("email", email), ("password", PASSWORD)], &[]).await;
-    assert_eq!(res.status, 303, "sign-in of {email}: {}", res.body);
-    res.set_cookie("baspa_staff").map(|(pair, _)| pair).expect("session cookie")
+    StaffSession::sign_in(app, HOST, email).await.cookie
 }
 
 /// Administrators normally need a second factor; these tests are about the audit, not TOTP.
 fn app_options(advisory_db: Option<&Path>) -> AppOptions {
-    let mut admin = baspa_site::admin::AdminConfig::default();
-    admin.policy.second_factor_roles.clear();
+    let mut admin = admin_without_second_factor();
     admin.advisory_db = advisory_db.map(Path::to_path_buf);
     AppOptions { admin: Some(admin), ..Default::default() }
 }

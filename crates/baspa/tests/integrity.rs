@@ -10,7 +10,7 @@ use baspa_db::content as store;
 use baspa_domain::{ItemKind, MediaId, TranslationId};
 use baspa_testkit::builders::{lang, news_languages};
 use baspa_testkit::{TestDb, storage_test};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::Value;
 
 struct Scene {
     kk: TranslationId,
@@ -74,7 +74,7 @@ async fn scene(t: &TestDb) -> Scene {
 }
 
 async fn raw_sql(t: &TestDb, sql: &str, values: Vec<Value>) {
-    raw_sql_on(&t.db, sql, values).await
+    baspa_testkit::execute_sql(&t.db, sql, values).await
 }
 
 async fn findings(t: &TestDb, s: &Scene) -> Vec<(String, String)> {
@@ -274,7 +274,7 @@ storage_test!(
             baspa_testkit::app::AppOptions { admin: Some(admin_config), ..Default::default() },
         )
         .await;
-        raw_sql_on(&db, "UPDATE translations SET title = ? WHERE id = ?", vec!["Hacked".into(), s.kk.0.into()]).await;
+        baspa_testkit::execute_sql(&db, "UPDATE translations SET title = ? WHERE id = ?", vec!["Hacked".into(), s.kk.0.into()]).await;
         integrity::run_scheduled_check(&db, &s.paths).await.expect("check");
         integrity::run_scheduled_check(&db, &s.paths).await.expect("check");
         app.run_pending_jobs().await;
@@ -285,17 +285,3 @@ storage_test!(
         assert!(incident[0].notified_at.is_some());
     }
 );
-
-/// Runs SQL with `?` placeholders rewritten for PostgreSQL, as someone with database access would.
-async fn raw_sql_on(db: &sea_orm::DatabaseConnection, sql: &str, values: Vec<Value>) {
-    let backend = db.get_database_backend();
-    let mut sql = sql.to_owned();
-    if backend == DbBackend::Postgres {
-        let mut n = 0;
-        while let Some(pos) = sql.find('?') {
-            n += 1;
-            sql.replace_range(pos..pos + 1, &format!("${n}"));
-        }
-    }
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.expect("raw sql");
-}

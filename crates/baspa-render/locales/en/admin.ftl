@@ -168,3 +168,52 @@ admin-system-size = Size, bytes
 admin-system-integrity = Integrity hash (SRI)
 admin-system-dependencies = Rust dependencies
 admin-system-source = Source
+
+# security dashboard and change journal
+admin-security = Security
+admin-security-check-now = Check integrity now
+admin-security-incidents = Incidents, last 30 days
+admin-security-open = open: { $count }
+admin-security-what = What happened
+admin-security-category = Category
+admin-security-seen = First and last seen (UTC)
+admin-security-times = Times
+admin-security-mailed = mailed
+admin-security-restore = Restore the last good version
+admin-security-resolve = Mark resolved
+admin-security-resolved = resolved
+admin-security-none = No incidents in the last 30 days.
+admin-security-events = Security events
+admin-security-event = Event
+admin-security-day = Last 24 hours
+admin-security-month = Last 30 days
+admin-security-no-events = No security events recorded in the last 30 days.
+admin-security-clean = { $count ->
+    [one] Integrity verified: the journal is whole and { $count } published text or file matches its seal.
+   *[other] Integrity verified: the journal is whole and { $count } published texts and files match their seals.
+}
+admin-security-findings = { $count ->
+    [one] The integrity check found { $count } difference made outside Baspa; see the incidents below.
+   *[other] The integrity check found { $count } differences made outside Baspa; see the incidents below.
+}
+admin-journal = Change journal
+admin-journal-verified = { $count ->
+    [one] The chain of { $count } entry verifies, and its newest signed anchor matches.
+   *[other] The chain of { $count } entries verifies, and its newest signed anchor matches.
+}
+admin-journal-broken = The journal does not verify: it was changed outside Baspa.
+admin-journal-actor = Who
+admin-journal-action = Action
+admin-journal-kind = Kind
+admin-journal-entity = Object id
+admin-journal-from = From
+admin-journal-until = Until
+admin-journal-filter = Filter
+admin-journal-export = Export
+admin-journal-when = When (UTC)
+admin-journal-change = Before → after
+admin-journal-empty = No entries match.
+admin-journal-older = Older entries
+admin-journal-bad-from = The "from" date is not a date (YYYY-MM-DD).
+admin-journal-bad-until = The "until" date is not a date (YYYY-MM-DD).
+admin-journal-bad-entity = The object id must be a number.

@@ -168,3 +168,56 @@ admin-system-size = Размер, байт
 admin-system-integrity = Хэш целостности (SRI)
 admin-system-dependencies = Зависимости Rust
 admin-system-source = Источник
+
+# security dashboard and change journal
+admin-security = Безопасность
+admin-security-check-now = Проверить целостность сейчас
+admin-security-incidents = Инциденты за 30 дней
+admin-security-open = открыто: { $count }
+admin-security-what = Что произошло
+admin-security-category = Категория
+admin-security-seen = Впервые и в последний раз (UTC)
+admin-security-times = Раз
+admin-security-mailed = отправлено письмом
+admin-security-restore = Восстановить последнюю верную версию
+admin-security-resolve = Отметить как решённый
+admin-security-resolved = решён
+admin-security-none = За последние 30 дней инцидентов не было.
+admin-security-events = События безопасности
+admin-security-event = Событие
+admin-security-day = За 24 часа
+admin-security-month = За 30 дней
+admin-security-no-events = За последние 30 дней событий безопасности не записано.
+admin-security-clean = { $count ->
+    [one] Целостность подтверждена: журнал цел, { $count } опубликованный текст или файл совпадает со своей печатью.
+    [few] Целостность подтверждена: журнал цел, { $count } опубликованных текста и файла совпадают со своими печатями.
+    [many] Целостность подтверждена: журнал цел, { $count } опубликованных текстов и файлов совпадают со своими печатями.
+   *[other] Целостность подтверждена: журнал цел, { $count } опубликованного текста и файла совпадают со своими печатями.
+}
+admin-security-findings = { $count ->
+    [one] Проверка целостности нашла { $count } изменение, сделанное в обход Baspa; см. инциденты ниже.
+    [few] Проверка целостности нашла { $count } изменения, сделанные в обход Baspa; см. инциденты ниже.
+    [many] Проверка целостности нашла { $count } изменений, сделанных в обход Baspa; см. инциденты ниже.
+   *[other] Проверка целостности нашла { $count } изменения, сделанных в обход Baspa; см. инциденты ниже.
+}
+admin-journal = Журнал изменений
+admin-journal-verified = { $count ->
+    [one] Цепочка из { $count } записи проверена, последняя подписанная привязка совпадает.
+   *[other] Цепочка из { $count } записей проверена, последняя подписанная привязка совпадает.
+}
+admin-journal-broken = Журнал не проходит проверку: его изменили в обход Baspa.
+admin-journal-actor = Кто
+admin-journal-action = Действие
+admin-journal-kind = Тип
+admin-journal-entity = Номер объекта
+admin-journal-from = С
+admin-journal-until = По
+admin-journal-filter = Отобрать
+admin-journal-export = Выгрузить
+admin-journal-when = Когда (UTC)
+admin-journal-change = Было → стало
+admin-journal-empty = Записей не найдено.
+admin-journal-older = Более ранние записи
+admin-journal-bad-from = Дата «с» указана неверно (ГГГГ-ММ-ДД).
+admin-journal-bad-until = Дата «по» указана неверно (ГГГГ-ММ-ДД).
+admin-journal-bad-entity = Номер объекта должен быть числом.

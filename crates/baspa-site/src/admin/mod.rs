@@ -13,6 +13,7 @@ mod diff;
 mod media;
 mod people;
 mod profile;
+mod security;
 mod structure;
 mod system;
 
@@ -133,6 +134,12 @@ pub(crate) fn router(state: SiteState) -> Router {
         .route(&at("/structure/{id}/{direction}"), post(structure::move_section))
         .route(&at("/comments"), get(structure::comments))
         .route(&at("/comments/{id}"), post(structure::moderate))
+        .route(&at("/security"), get(security::dashboard))
+        .route(&at("/security/check"), post(security::check_now))
+        .route(&at("/security/incidents/{id}/resolve"), post(security::resolve))
+        .route(&at("/security/restore/{seal}"), post(security::restore))
+        .route(&at("/journal"), get(security::journal))
+        .route(&at("/journal/export"), post(security::export))
         .route(&at("/assets/{file}"), get(assets::serve))
         .route(&at("/system"), get(system::show))
         .layer(axum::middleware::from_fn_with_state(state.clone(), staff_layer))
