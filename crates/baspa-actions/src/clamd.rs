@@ -73,31 +73,31 @@ impl Clamd {
         let address = self.address();
         let unreachable = |reason: String| ScanError::Unreachable { address: address.clone(), reason };
         let answer = match self {
-            Clamd::Tcp(a) => {
-                let stream = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(a))
-                    .await
-                    .map_err(|_| unreachable("connection timed out".into()))?
-                    .map_err(|e| unreachable(e.to_string()))?;
-                tokio::time::timeout(SCAN_TIMEOUT, instream(stream, bytes))
-                    .await
-                    .map_err(|_| unreachable("the scan timed out".into()))?
-            }
+            Clamd::Tcp(a) => connect_and_scan(tokio::net::TcpStream::connect(a), bytes, &unreachable).await?,
             #[cfg(unix)]
-            Clamd::Unix(p) => {
-                let stream = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::UnixStream::connect(p))
-                    .await
-                    .map_err(|_| unreachable("connection timed out".into()))?
-                    .map_err(|e| unreachable(e.to_string()))?;
-                tokio::time::timeout(SCAN_TIMEOUT, instream(stream, bytes))
-                    .await
-                    .map_err(|_| unreachable("the scan timed out".into()))?
-            }
+            Clamd::Unix(p) => connect_and_scan(tokio::net::UnixStream::connect(p), bytes, &unreachable).await?,
             #[cfg(not(unix))]
             Clamd::Unix(_) => return Err(unreachable("unix sockets are not available here".into())),
         }
         .map_err(|e| unreachable(e.to_string()))?;
         parse_answer(&answer).ok_or(ScanError::Failed { address, answer })
     }
+}
+
+/// Connects within `CONNECT_TIMEOUT` and runs the INSTREAM exchange within `SCAN_TIMEOUT`;
+/// the outer error is the caller's "unreachable", the inner one an IO failure mid-scan.
+async fn connect_and_scan<S: AsyncRead + AsyncWrite + Unpin>(
+    connect: impl std::future::Future<Output = std::io::Result<S>>,
+    bytes: &[u8],
+    unreachable: &impl Fn(String) -> ScanError,
+) -> Result<std::io::Result<String>, ScanError> {
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+        .await
+        .map_err(|_| unreachable("connection timed out".into()))?
+        .map_err(|e| unreachable(e.to_string()))?;
+    tokio::time::timeout(SCAN_TIMEOUT, instream(stream, bytes))
+        .await
+        .map_err(|_| unreachable("the scan timed out".into()))
 }
 
 /// The INSTREAM exchange: `zINSTREAM\0`, then chunks each prefixed by its length as a 4-byte

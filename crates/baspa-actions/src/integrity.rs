@@ -361,7 +361,8 @@ async fn pruned_through(db: &DatabaseConnection, id: i64) -> Result<bool, Action
 
 /// The newest prune: (through_id, digest of the seals it vouched for).
 async fn latest_prune(db: &impl sea_orm::ConnectionTrait) -> Result<Option<(i64, String)>, ActionError> {
-    let filter = journal_store::JournalFilter { action: Some(journal_store::PRUNE_ACTION.into()), ..Default::default() };
+    let filter =
+        journal_store::JournalFilter { action: Some(journal_store::PRUNE_ACTION.into()), ..Default::default() };
     let prunes = journal_store::search(db, &filter, None, 1).await?;
     Ok(prunes.first().and_then(|p| {
         let after = p.after.as_ref()?;

@@ -222,7 +222,10 @@ pub async fn add_events(db: &impl ConnectionTrait, hour: Timestamp, kind: &str, 
     security_event::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([security_event::Column::Hour, security_event::Column::Kind])
-                .value(security_event::Column::Events, Expr::col((security_event::Entity, security_event::Column::Events)).add(events))
+                .value(
+                    security_event::Column::Events,
+                    Expr::col((security_event::Entity, security_event::Column::Events)).add(events),
+                )
                 .to_owned(),
         )
         .exec_without_returning(db)

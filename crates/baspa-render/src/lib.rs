@@ -12,6 +12,24 @@ use std::sync::Arc;
 use minijinja::{AutoEscape, Environment};
 
 pub use dates::{format_date, format_month};
+
+/// HTML escaping of text and quoted attribute values: `& < > " '`. Unlike minijinja's default,
+/// `/` stays a slash: it is harmless in both places (OWASP dropped it), and scanners read a
+/// visitor's `../x` echoed back as `..&#x2f;x` for a path traversal (issue 6).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
 pub use email::{embed_videos, obfuscate_emails};
 pub use i18n::translate;
 
@@ -86,6 +104,12 @@ impl Renderer {
         // HTML-escape everything rendered into .html templates (HD-1); only sanitised bodies are
         // marked safe explicitly in the templates.
         env.set_auto_escape_callback(|name| if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None });
+        env.set_formatter(|out, state, value| match value.as_str() {
+            Some(text) if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() => {
+                Ok(out.write_str(&escape_html(text))?)
+            }
+            _ => minijinja::escape_formatter(out, state, value),
+        });
         env.set_fuel(Some(5_000_000));
         for (name, source) in TEMPLATES {
             let overridden = theme_dir.map(|d| d.join(name)).filter(|p| p.is_file());

@@ -39,9 +39,11 @@ fn same_site(headers: &HeaderMap) -> bool {
     from.is_some_and(|h| h == host)
 }
 
-/// Only paths of this site: no `//host` or scheme, so the redirect cannot leave the site.
+/// Only paths of this site: no `//host` or scheme, so the redirect cannot leave the site; no
+/// control characters, which cannot be in a `Location` header (a 500 before, found by wapiti).
 fn safe_return(path: &str) -> &str {
-    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') { path } else { "/" }
+    let is_local = path.starts_with('/') && !path.starts_with("//") && !path.contains('\\');
+    if is_local && !path.chars().any(char::is_control) { path } else { "/" }
 }
 
 pub async fn post_comment(
@@ -105,5 +107,7 @@ mod tests {
         assert_eq!(safe_return("//evil.example/x"), "/");
         assert_eq!(safe_return("https://evil.example"), "/");
         assert_eq!(safe_return("/\\evil.example"), "/");
+        assert_eq!(safe_return("/sport/match\nenv;"), "/");
+        assert_eq!(safe_return("/sport/match\r\nSet-Cookie: x=1"), "/");
     }
 }

@@ -16,6 +16,10 @@ pub enum SiteError {
     Db(#[from] sea_orm::DbErr),
     #[error("render: {0}")]
     Render(#[from] baspa_render::RenderError),
+    /// A request refused with this status before or instead of a handler (405 for `TRACE`, a
+    /// framework error without a page of its own); see `guard`.
+    #[error("refused with {0}")]
+    Refused(axum::http::StatusCode),
 }
 
 impl SiteError {
@@ -23,6 +27,7 @@ impl SiteError {
         match self {
             SiteError::NotFound => axum::http::StatusCode::NOT_FOUND,
             SiteError::Gone => axum::http::StatusCode::GONE,
+            SiteError::Refused(status) => *status,
             _ => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

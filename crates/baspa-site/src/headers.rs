@@ -48,3 +48,75 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     h.remove("x-powered-by");
     res
 }
+
+/// Test-only: puts back the `Server` and `X-Powered-By` headers that `security_headers` removes,
+/// so the probe suite can show that its version-disclosure probe catches them (issue 6). Never
+/// compiled into a release build: the `probe-self-test` feature is enabled by the test kit alone.
+#[cfg(feature = "probe-self-test")]
+pub async fn insecure_for_probe_test(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("baspa/{}", env!("CARGO_PKG_VERSION"))) {
+        h.insert(header::SERVER, v);
+    }
+    h.insert("x-powered-by", HeaderValue::from_static("axum (Rust)"));
+    res
+}
+
+/// Marks requests that arrived over Baspa's own TLS listener (`baspa serve` with `server.tls_*`);
+/// the binary adds it as a request extension.
+#[derive(Clone, Copy, Debug)]
+pub struct ServedOverTls;
+
+/// The HSTS value sent on every HTTPS response (HD-9).
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// Whether the visitor's connection is HTTPS: Baspa's own TLS, or `X-Forwarded-Proto: https`
+/// from a configured trusted proxy (the right-most value, the one the nearest proxy wrote). The
+/// header from anyone else is ignored, since any client can send it.
+pub fn is_https(req: &Request, proxies: &crate::client::TrustedProxies) -> bool {
+    if req.extensions().get::<ServedOverTls>().is_some() {
+        return true;
+    }
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    if !peer.is_some_and(|ip| proxies.contains(ip)) {
+        return false;
+    }
+    let proto = req.headers().get_all("x-forwarded-proto").iter().filter_map(|v| v.to_str().ok()).next_back();
+    proto.and_then(|p| p.rsplit(',').next()).is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
+/// Under HTTPS: `Strict-Transport-Security` on every response and `Secure` on every cookie that
+/// lacks it (the language cookie as much as the admin's), HD-5 and HD-9.
+pub async fn transport_security(
+    axum::extract::State(proxies): axum::extract::State<std::sync::Arc<crate::client::TrustedProxies>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let is_https = is_https(&req, &proxies);
+    let mut res = next.run(req).await;
+    if !is_https {
+        return res;
+    }
+    let h = res.headers_mut();
+    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    let cookies: Vec<HeaderValue> = h.get_all(header::SET_COOKIE).iter().cloned().collect();
+    if cookies.iter().any(|c| !has_secure_flag(c)) {
+        h.remove(header::SET_COOKIE);
+        for c in cookies {
+            let secured = if has_secure_flag(&c) {
+                Some(c)
+            } else {
+                c.to_str().ok().and_then(|s| HeaderValue::from_str(&format!("{s}; Secure")).ok())
+            };
+            if let Some(v) = secured {
+                h.append(header::SET_COOKIE, v);
+            }
+        }
+    }
+    res
+}
+
+fn has_secure_flag(cookie: &HeaderValue) -> bool {
+    cookie.to_str().is_ok_and(|s| s.split(';').skip(1).any(|attr| attr.trim().eq_ignore_ascii_case("secure")))
+}

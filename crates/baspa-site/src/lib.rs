@@ -12,10 +12,12 @@ mod comments;
 mod error;
 mod feeds;
 pub mod geoip;
+mod guard;
 mod headers;
 mod mail;
 pub mod monitor;
-mod negotiate;
+#[doc(hidden)]
+pub mod negotiate;
 mod pages;
 mod routing;
 pub mod search;
@@ -29,6 +31,9 @@ use baspa_render::Renderer;
 use sea_orm::DatabaseConnection;
 
 pub use error::SiteError;
+#[doc(hidden)]
+pub use guard::is_sensitive_path;
+pub use headers::ServedOverTls;
 
 /// What the public router needs. The binary builds it from the configuration.
 #[derive(Clone)]
@@ -60,5 +65,21 @@ pub fn router(state: SiteState) -> Router {
         .fallback(pages::any_page)
         .with_state(state.clone());
     let monitor = axum::middleware::from_fn_with_state(state.clone(), monitor::watch);
-    admin::router(state).merge(public).layer(monitor).layer(axum::middleware::from_fn(headers::security_headers))
+    // Refused methods and sensitive paths (HD-3, HD-8) before any handler; HSTS and `Secure`
+    // cookies under HTTPS (HD-5, HD-9).
+    let guard = axum::middleware::from_fn_with_state(state.clone(), guard::refuse);
+    let transport = axum::middleware::from_fn_with_state(state.proxies.clone(), headers::transport_security);
+    admin::router(state)
+        .merge(public)
+        .layer(guard)
+        .layer(monitor)
+        .layer(transport)
+        .layer(axum::middleware::from_fn(headers::security_headers))
+}
+
+/// Test-only (feature `probe-self-test`): the router with the version headers put back, a
+/// deliberately broken build for proving that the security probes can fail (issue 6).
+#[cfg(feature = "probe-self-test")]
+pub fn router_insecure_for_probe_test(state: SiteState) -> Router {
+    router(state).layer(axum::middleware::from_fn(headers::insecure_for_probe_test))
 }

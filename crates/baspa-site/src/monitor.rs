@@ -83,8 +83,11 @@ pub fn is_probe(path: &str) -> bool {
 /// Thresholds; the binary fills them from `[security]` in the configuration. 0 turns a check off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonitorConfig {
-    /// Requests per minute from one address before 429.
+    /// Requests per minute from one address before 429, files (`/media/`, `/theme/`, the
+    /// admin's assets) apart.
     pub requests_per_minute: u32,
+    /// Requests per minute for files from one address before 429 (a page brings many).
+    pub assets_per_minute: u32,
     /// Requests per minute with one exact user agent (all addresses) before 429.
     pub agent_requests_per_minute: u32,
     /// Distinct public pages per minute from one address (scraping) before 429.
@@ -121,8 +124,9 @@ impl Default for MonitorConfig {
     fn default() -> Self {
         Self {
             requests_per_minute: 1200,
+            assets_per_minute: 6000,
             agent_requests_per_minute: 0,
-            pages_per_minute: 300,
+            pages_per_minute: 600,
             not_found_per_minute: 60,
             probes_before_block: 5,
             block_minutes: 15,
@@ -212,6 +216,7 @@ impl Window {
 struct IpRecord {
     seen: Instant,
     requests: Window,
+    assets: Window,
     not_found: Window,
     probes: Window,
     login_failures: Window,
@@ -226,6 +231,7 @@ impl IpRecord {
         IpRecord {
             seen: now,
             requests: Window::new(now),
+            assets: Window::new(now),
             not_found: Window::new(now),
             probes: Window::new(now),
             login_failures: Window::new(now),
@@ -376,13 +382,22 @@ impl Monitor {
             rec.blocked_until = None;
         }
         let ip = seen.ip;
-        let rate = rec.requests.hit(now, MINUTE);
         let is_admin = seen.path == seen.admin_path || seen.path.starts_with(&format!("{}/", seen.admin_path));
+        // Files come many to a page: counted apart, so a reader's images do not eat the page limit.
+        let is_file = seen.path.starts_with("/media/")
+            || seen.path.starts_with("/theme/")
+            || (is_admin && seen.path.starts_with(&format!("{}/assets/", seen.admin_path)));
+        let (rate, limit) = if is_file {
+            (rec.assets.hit(now, MINUTE), c.assets_per_minute)
+        } else {
+            (rec.requests.hit(now, MINUTE), c.requests_per_minute)
+        };
 
         let probe = !is_admin && is_probe(seen.path);
         let claims_crawler = crate::negotiate::is_crawler(seen.user_agent);
         let is_write = !matches!(*seen.method, Method::GET | Method::HEAD);
-        let too_fast_for_crawler = c.crawler_requests_per_minute > 0 && rate > c.crawler_requests_per_minute;
+        let too_fast_for_crawler =
+            !is_file && c.crawler_requests_per_minute > 0 && rate > c.crawler_requests_per_minute;
         if claims_crawler && !rec.is_fake_bot && (probe || is_admin || is_write || too_fast_for_crawler) {
             // From now on the address gets no crawler leniency.
             rec.is_fake_bot = true;
@@ -416,13 +431,9 @@ impl Monitor {
         let is_crawler_in_good_standing = claims_crawler && !rec.is_fake_bot;
         let mut verdict = Verdict::Pass;
         let mut cause = None;
-        if c.requests_per_minute > 0 && rate > c.requests_per_minute {
+        if limit > 0 && rate > limit {
             verdict = Verdict::Throttle(60);
-            cause = Some((
-                format!("rate.ip:{ip}"),
-                "rate",
-                format!("{ip} exceeds {} requests a minute", c.requests_per_minute),
-            ));
+            cause = Some((format!("rate.ip:{ip}"), "rate", format!("{ip} exceeds {limit} requests a minute")));
         } else if *seen.method == Method::POST
             && seen.path == format!("{}/login", seen.admin_path)
             && c.login_failures_per_ip > 0
@@ -432,11 +443,7 @@ impl Monitor {
             // the database: under a flood the sign-in lockout's own counters are not the only line.
             self.count(event::THROTTLED);
             return Verdict::Throttle(60);
-        } else if c.pages_per_minute > 0
-            && !is_admin
-            && !is_crawler_in_good_standing
-            && !seen.path.starts_with("/theme/")
-        {
+        } else if c.pages_per_minute > 0 && !is_admin && !is_file && !is_crawler_in_good_standing {
             if now.saturating_duration_since(rec.pages_since) >= MINUTE {
                 rec.pages.clear();
                 rec.pages_since = now;
@@ -955,6 +962,12 @@ mod tests {
         assert!(verdicts[10..].iter().all(|v| *v == Verdict::Throttle(60)));
         assert_eq!(reports.len(), 1);
         assert_eq!(reports[0].cause, "rate.ip:198.51.100.1");
+        // Files are counted apart: a page's images do not eat the page limit.
+        assert!((0..30).all(|i| {
+            let path = format!("/media/img{i}.webp");
+            m.check(&seen("198.51.100.2", &path, ""), now, &mut reports) == Verdict::Pass
+        }));
+        assert_eq!(m.check(&seen("198.51.100.2", "/", ""), now, &mut reports), Verdict::Pass);
         // Two minutes later the window is empty again.
         assert_eq!(m.check(&seen("198.51.100.1", "/", ""), now + MINUTE * 2, &mut reports), Verdict::Pass);
     }

@@ -43,7 +43,7 @@ pub fn is_crawler(user_agent: &str) -> bool {
 }
 
 /// `Accept-Language` entries as (primary subtag or `*`, q), best first; malformed parts are skipped.
-fn parse_accept_language(header: &str) -> Vec<(String, f32)> {
+pub fn parse_accept_language(header: &str) -> Vec<(String, f32)> {
     let mut out: Vec<(String, f32, usize)> = header
         .split(',')
         .enumerate()

@@ -768,7 +768,7 @@ async fn redirect_target(
     Ok(item_path(&sections, &item, &t).map(|p| visit.absolute(spec, &p)))
 }
 
-fn error_page(state: &SiteState, visit: Option<&Visit>, err: &SiteError, request_id: &str) -> Response {
+pub(crate) fn error_page(state: &SiteState, visit: Option<&Visit>, err: &SiteError, request_id: &str) -> Response {
     let status = err.status();
     if status.is_server_error() {
         tracing::error!(request_id, error = %err, "request failed");
@@ -914,7 +914,11 @@ fn first_visit_redirect(location: &str) -> Response {
 /// Serves a stored media file by its unguessable key (HD-7); the key is checked against the
 /// database, so no path from the request reaches the file system.
 pub async fn media_file(State(state): State<SiteState>, Path(key): Path<String>) -> Response {
-    // Only keys the database knows are served, so no request path reaches other files.
+    // Only keys the database knows are served, so no request path reaches other files; and a
+    // key is a plain file name, so not even a row written behind Baspa's back can point outside.
+    if !is_plain_file_name(&key) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let mime = match store::stored_file_mime(&state.db, &key).await {
         Ok(Some(mime)) => mime,
         _ => return StatusCode::NOT_FOUND.into_response(),
@@ -936,9 +940,7 @@ pub async fn media_file(State(state): State<SiteState>, Path(key): Path<String>)
 /// theme). Only plain file names are accepted, so no request path reaches outside that folder.
 pub async fn theme_asset(State(state): State<SiteState>, Path(file): Path<String>) -> Response {
     let Some(dir) = &state.theme_assets else { return StatusCode::NOT_FOUND.into_response() };
-    let is_plain = !file.starts_with('.')
-        && file.len() <= 128
-        && file.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    let is_plain = is_plain_file_name(&file);
     let mime = match file.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()) {
         Some(ext) => match ext.as_str() {
             "css" => "text/css; charset=utf-8",
@@ -956,10 +958,23 @@ pub async fn theme_asset(State(state): State<SiteState>, Path(file): Path<String
     if !is_plain {
         return StatusCode::NOT_FOUND.into_response();
     }
-    match tokio::fs::read(dir.join(&file)).await {
+    // A regular file only: a symlink in the theme folder could point anywhere (HD-3).
+    let path = dir.join(&file);
+    if !tokio::fs::symlink_metadata(&path).await.is_ok_and(|m| m.file_type().is_file()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match tokio::fs::read(&path).await {
         Ok(bytes) => {
             ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], bytes).into_response()
         }
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// A name with no way out of its folder: letters, digits, `.`, `-`, `_`; no leading dot.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.starts_with('.')
+        && !name.is_empty()
+        && name.len() <= 128
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }

@@ -70,10 +70,13 @@ pub struct AppOptions {
     /// Proxies whose `X-Forwarded-For` is believed, e.g. `["127.0.0.1/32"]` to let a test
     /// speak for many client addresses from loopback.
     pub trusted_proxies: Vec<String>,
+    /// A deliberately broken build (`Server: baspa/<version>`, `X-Powered-By`), only to prove
+    /// that the security probes in `tests/probes.rs` catch what they look for.
+    pub insecure_for_probe_test: bool,
 }
 
 pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
-    let AppOptions { geoip, theme_dir, admin, search_dir, monitor, trusted_proxies } = options;
+    let AppOptions { geoip, theme_dir, admin, search_dir, monitor, trusted_proxies, insecure_for_probe_test } = options;
     let monitor = Arc::new(baspa_site::monitor::Monitor::new(monitor.unwrap_or_default()));
     let media = tempfile::tempdir().expect("media dir");
     // A `media` folder inside the temporary one, so the upload quarantine (its sibling) stays
@@ -99,7 +102,11 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
     let admin = state.admin.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = baspa_site::router(state);
+    let app = if insecure_for_probe_test {
+        baspa_site::router_insecure_for_probe_test(state)
+    } else {
+        baspa_site::router(state)
+    };
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
     });

@@ -65,8 +65,12 @@ pub struct SecuritySettings {
     /// is ignored.
     pub trusted_proxies: Vec<String>,
     /// Requests per minute from one client address before it gets 429 with `Retry-After`
-    /// (SC-7). 0 turns the limit off.
+    /// (SC-7), files apart (see `assets_per_minute`). Generous because many readers may share
+    /// one address (mobile carriers' NAT). 0 turns the limit off.
     pub requests_per_minute: u32,
+    /// Requests per minute for files (`/media/`, `/theme/`, the admin's assets) from one
+    /// address before 429; a page brings many. 0 turns the limit off.
+    pub assets_per_minute: u32,
     /// Requests per minute carrying one exact user agent, all addresses together, before 429.
     /// 0 (the default) turns it off; set it against a botnet that uses one odd user agent.
     pub agent_requests_per_minute: u32,
@@ -124,6 +128,7 @@ impl Default for SecuritySettings {
             journal_retention_days: 0,
             trusted_proxies: Vec::new(),
             requests_per_minute: m.requests_per_minute,
+            assets_per_minute: m.assets_per_minute,
             agent_requests_per_minute: m.agent_requests_per_minute,
             pages_per_minute: m.pages_per_minute,
             not_found_per_minute: m.not_found_per_minute,
@@ -149,6 +154,7 @@ impl SecuritySettings {
     pub fn monitor(&self) -> baspa_site::monitor::MonitorConfig {
         baspa_site::monitor::MonitorConfig {
             requests_per_minute: self.requests_per_minute,
+            assets_per_minute: self.assets_per_minute,
             agent_requests_per_minute: self.agent_requests_per_minute,
             pages_per_minute: self.pages_per_minute,
             not_found_per_minute: self.not_found_per_minute,
@@ -231,11 +237,23 @@ impl Default for AdminSettings {
 pub struct ServerConfig {
     /// Address and port to listen on, e.g. `0.0.0.0:8080`.
     pub listen: String,
+    /// A PEM file with the TLS certificate chain (leaf first). With `tls_key`, `listen` serves
+    /// HTTPS only (rustls, TLS 1.2 and 1.3; no TLS 1.0/1.1), every response carries HSTS and
+    /// every cookie is `Secure` (this implies `admin.https`). Unset: plain HTTP, for use behind a
+    /// TLS-terminating proxy (see `security.trusted_proxies`). Read at start-up; restart to
+    /// load a renewed certificate. ACME is not built in: use certbot or the proxy's ACME.
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM file with the certificate's private key (PKCS#8, PKCS#1 or SEC1). Keep it
+    /// readable by the Baspa user only.
+    pub tls_key: Option<PathBuf>,
+    /// With TLS: a second, plain-HTTP address (e.g. `0.0.0.0:80`) that answers every request
+    /// with `308 Permanent Redirect` to the same host and path over HTTPS. Unset: no plain port.
+    pub redirect_http: Option<String>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".to_owned() }
+        Self { listen: "127.0.0.1:8080".to_owned(), tls_cert: None, tls_key: None, redirect_http: None }
     }
 }
 

@@ -9,3 +9,4 @@ pub mod demo;
 pub mod journal;
 pub mod search;
 pub mod serve;
+pub mod tls;

@@ -98,7 +98,8 @@ pub fn admin_config(config: &Config) -> anyhow::Result<baspa_site::admin::AdminC
     Ok(baspa_site::admin::AdminConfig {
         path: a.path.clone(),
         policy,
-        secure_cookies: a.https,
+        // Direct TLS implies HTTPS-only cookies (`Secure`, `__Host-`), HD-5.
+        secure_cookies: a.https || config.server.tls_cert.is_some(),
         mail,
         max_upload_bytes: a.max_upload_mb.saturating_mul(1 << 20),
         clamd: baspa_actions::clamd::Clamd::parse(&a.clamd).map_err(|e| anyhow::anyhow!("admin.clamd: {e}"))?,
@@ -234,6 +235,7 @@ pub async fn serve(
     started: Instant,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
+    let tls = crate::tls::from_config(&config.server)?;
     let state = site_state(config, db.clone())?;
     if let Some(search) = &state.search {
         spawn_search_upkeep(db.clone(), search.clone());
@@ -245,13 +247,52 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let redirect = match (&config.server.redirect_http, &tls) {
+        (Some(addr), Some(_)) => {
+            Some(tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?)
+        }
+        _ => None,
+    };
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, startup_ms = started.elapsed().as_millis() as u64, "serving");
+    tracing::info!(%addr, tls = tls.is_some(), startup_ms = started.elapsed().as_millis() as u64, "serving");
     ready(addr);
+    serve_app(app, listener, tls, redirect, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves `app` on `listener` until `shutdown` completes: HTTPS when `tls` is given (HSTS on
+/// every response, `Secure` on every cookie), and then optionally the plain-HTTP `redirect`
+/// listener that sends everything to HTTPS (HD-9). Tests call this with their own listeners.
+pub async fn serve_app(
+    app: axum::Router,
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    redirect: Option<tokio::net::TcpListener>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use axum::serve::ListenerExt;
+    let Some(tls) = tls else {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        return Ok(());
+    };
+    if let Some(plain) = redirect {
+        let port = listener.local_addr()?.port();
+        tracing::info!(addr = %plain.local_addr()?, "redirecting plain HTTP to HTTPS");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(plain, crate::tls::redirect_router(port)).await {
+                tracing::error!(error = %e, "the plain-HTTP redirect stopped");
+            }
+        });
+    }
+    let app = app.layer(axum::Extension(baspa_site::ServedOverTls));
+    // `tap_io` gives the listener axum's `ConnectInfo<SocketAddr>` (client addresses, HD-10).
+    let listener = crate::tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
 }

@@ -5,10 +5,10 @@
 #![allow(clippy::expect_used)] // tests stop at the first broken expectation
 
 use baspa_actions::integrity::{self, AnchorKeeper, IntegrityPaths};
-use baspa_actions::{Actor, Ctx, NewItemInput, TranslationInput, UploadInput};
+use baspa_actions::{Actor, Ctx, TranslationInput, UploadInput};
 use baspa_db::content as store;
 use baspa_domain::{ItemKind, MediaId, TranslationId};
-use baspa_testkit::builders::{lang, news_languages};
+use baspa_testkit::builders::{lang, news_languages, published};
 use baspa_testkit::{TestDb, storage_test};
 use sea_orm::Value;
 
@@ -31,24 +31,22 @@ fn png() -> Vec<u8> {
 /// A published kk/ru article, an uploaded picture, and an anchored journal that verifies.
 async fn scene(t: &TestDb) -> Scene {
     news_languages(&t.db).await;
-    let actor = Actor::system("editor");
-    let ctx = Ctx::new(&t.db, &actor);
-    let created = baspa_actions::create_item(
-        &ctx,
-        NewItemInput::new(
-            ItemKind::Article,
-            vec![
-                TranslationInput::new(lang("kk"), "Астанада жаңа саябақ ашылды", "<p>Саябақ 12 гектар.</p>"),
-                TranslationInput::new(lang("ru"), "В Астане открылся новый парк", "<p>Парк площадью 12 гектаров.</p>"),
-            ],
-        ),
+    let created = published(
+        &t.db,
+        ItemKind::Article,
+        None,
+        None,
+        &[
+            ("kk", "Астанада жаңа саябақ ашылды", "<p>Саябақ 12 гектар.</p>"),
+            ("ru", "В Астане открылся новый парк", "<p>Парк площадью 12 гектаров.</p>"),
+        ],
+        baspa_domain::time::now(),
     )
-    .await
-    .expect("create");
+    .await;
     let kk = created.translation("kk").expect("kk");
     let ru = created.translation("ru").expect("ru");
-    baspa_actions::publish_translation(&ctx, kk, None).await.expect("publish kk");
-    baspa_actions::publish_translation(&ctx, ru, None).await.expect("publish ru");
+    let actor = Actor::system("editor");
+    let ctx = Ctx::new(&t.db, &actor);
     let dir = tempfile::tempdir().expect("temp");
     let media_dir = dir.path().join("media");
     let bytes = png();
@@ -90,8 +88,12 @@ storage_test!(
     /// SC-5: a published body edited with raw SQL is found, named, alerted once, and restored.
     async fn sc5_body_edited_with_raw_sql_is_detected_and_restored(t: TestDb) {
         let s = scene(&t).await;
-        raw_sql(&t, "UPDATE translations SET body = ? WHERE id = ?", vec!["<p>Подменённый текст</p>".into(), s.ru.0.into()])
-            .await;
+        raw_sql(
+            &t,
+            "UPDATE translations SET body = ? WHERE id = ?",
+            vec!["<p>Подменённый текст</p>".into(), s.ru.0.into()],
+        )
+        .await;
         let report = integrity::check(&t.db, &s.paths).await.expect("check");
         assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
         let f = &report.findings[0];
@@ -230,16 +232,22 @@ storage_test!(
         assert_eq!(findings(&t, &s).await, vec![]);
 
         let filter = baspa_db::journal::JournalFilter { action: Some("translation.".into()), ..Default::default() };
-        let (csv, count) =
-            baspa_actions::change_journal::export_journal(&ctx, &filter, baspa_actions::change_journal::ExportFormat::Csv)
-                .await
-                .expect("csv");
+        let (csv, count) = baspa_actions::change_journal::export_journal(
+            &ctx,
+            &filter,
+            baspa_actions::change_journal::ExportFormat::Csv,
+        )
+        .await
+        .expect("csv");
         let csv = String::from_utf8(csv).expect("utf-8");
         assert!(count >= 6 && csv.contains("translation.publish") && csv.contains("В Астане"), "{csv}");
-        let (xlsx, _) =
-            baspa_actions::change_journal::export_journal(&ctx, &filter, baspa_actions::change_journal::ExportFormat::Xlsx)
-                .await
-                .expect("xlsx");
+        let (xlsx, _) = baspa_actions::change_journal::export_journal(
+            &ctx,
+            &filter,
+            baspa_actions::change_journal::ExportFormat::Xlsx,
+        )
+        .await
+        .expect("xlsx");
         assert!(xlsx.starts_with(b"PK\x03\x04"), "an XLSX is a zip");
         let pruned = baspa_actions::change_journal::prune_journal(&ctx, chrono::Utc::now() + chrono::Duration::days(1))
             .await
@@ -264,7 +272,10 @@ storage_test!(
         let Some(smtp) = baspa_testkit::smtp::SmtpSink::start().await else { return };
         let s = scene(&t).await;
         let admin_config = baspa_site::admin::AdminConfig {
-            mail: Some(baspa_site::admin::MailConfig { smtp_url: smtp.url(), from: "Baspa <noreply@baspa.test>".into() }),
+            mail: Some(baspa_site::admin::MailConfig {
+                smtp_url: smtp.url(),
+                from: "Baspa <noreply@baspa.test>".into(),
+            }),
             alert_to: vec!["security@baspa.test".into()],
             ..Default::default()
         };
@@ -274,7 +285,12 @@ storage_test!(
             baspa_testkit::app::AppOptions { admin: Some(admin_config), ..Default::default() },
         )
         .await;
-        baspa_testkit::execute_sql(&db, "UPDATE translations SET title = ? WHERE id = ?", vec!["Hacked".into(), s.kk.0.into()]).await;
+        baspa_testkit::execute_sql(
+            &db,
+            "UPDATE translations SET title = ? WHERE id = ?",
+            vec!["Hacked".into(), s.kk.0.into()],
+        )
+        .await;
         integrity::run_scheduled_check(&db, &s.paths).await.expect("check");
         integrity::run_scheduled_check(&db, &s.paths).await.expect("check");
         app.run_pending_jobs().await;

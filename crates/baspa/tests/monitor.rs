@@ -159,7 +159,7 @@ storage_test!(
         editor(&t).await;
         // Fewer tries per account keeps the password hashing (the costly part) short.
         let mut admin = baspa_site::admin::AdminConfig::default();
-        admin.policy.max_failures_per_account = 2;
+        admin.policy.max_failures_per_account = 1;
         let app = Arc::new(spawn_app_with(t, options(MonitorConfig::default(), Some(admin))).await);
         let jobs = (0..1000).map(|i| (format!("100.64.{}.{}", i % 250 / 100, i % 250), hundred_accounts(i))).collect();
         let (attack, reading) = (attack(&app, jobs, 8), readers(&app, 4, 50));

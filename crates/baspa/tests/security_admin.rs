@@ -4,10 +4,10 @@
 
 #![allow(clippy::expect_used)] // tests stop at the first broken expectation
 
-use baspa_actions::{Actor, Ctx, NewItemInput, TranslationInput};
+use baspa_domain::time::now;
 use baspa_domain::{ItemKind, Role};
 use baspa_testkit::app::{AppOptions, spawn_app_with};
-use baspa_testkit::builders::{lang, news_languages};
+use baspa_testkit::builders::{news_languages, published};
 use baspa_testkit::staff::{StaffSession, admin_without_second_factor, staff_user};
 use baspa_testkit::{execute_sql, storage_test};
 
@@ -19,18 +19,12 @@ storage_test!(
         news_languages(&t.db).await;
         staff_user(&t, "admin@baq.test", Role::Administrator).await;
         staff_user(&t, "editor@baq.test", Role::Editor).await;
-        let system = Actor::system("editor");
-        let ctx = Ctx::new(&t.db, &system);
-        let created = baspa_actions::create_item(
-            &ctx,
-            NewItemInput::new(ItemKind::Article, vec![TranslationInput::new(lang("kk"), "Ауа райы", "<p>Күн ашық.</p>")]),
-        )
-        .await
-        .expect("create");
+        let created =
+            published(&t.db, ItemKind::Article, None, None, &[("kk", "Ауа райы", "<p>Күн ашық.</p>")], now()).await;
         let kk = created.translation("kk").expect("kk");
-        baspa_actions::publish_translation(&ctx, kk, None).await.expect("publish");
         let db = t.db.clone();
-        let app = spawn_app_with(t, AppOptions { admin: Some(admin_without_second_factor()), ..Default::default() }).await;
+        let app =
+            spawn_app_with(t, AppOptions { admin: Some(admin_without_second_factor()), ..Default::default() }).await;
         let admin = StaffSession::sign_in(&app, HOST, "admin@baq.test").await;
         let editor = StaffSession::sign_in(&app, HOST, "editor@baq.test").await;
 
@@ -50,12 +44,20 @@ storage_test!(
         assert_eq!(refused.status, 403);
         let restored = admin.post(&app, &format!("{marker}{seal}"), &[]).await;
         assert_eq!(restored.status, 200, "{}", restored.body);
-        assert!(restored.text().contains("Тұтастық расталды"), "the admin speaks Kazakh by default: {}", restored.text());
+        assert!(
+            restored.text().contains("Тұтастық расталды"),
+            "the admin speaks Kazakh by default: {}",
+            restored.text()
+        );
         assert_eq!(baspa_db::content::get_translation(&db, kk).await.expect("row").body, "<p>Күн ашық.</p>");
 
         let journal = admin.get(&app, "/admin/journal?action=integrity.").await;
         assert_eq!(journal.status, 200);
-        assert!(journal.text().contains("integrity.restore") && journal.text().contains("тізбек тексерілді"), "{}", journal.text());
+        assert!(
+            journal.text().contains("integrity.restore") && journal.text().contains("тізбек тексерілді"),
+            "{}",
+            journal.text()
+        );
         assert!(!journal.text().contains("translation.publish"), "the filter applies");
         let bad = admin.get(&app, "/admin/journal?from=yesterday").await;
         assert!(bad.text().contains("«Бастап» күні дұрыс емес"), "{}", bad.text());

@@ -211,7 +211,11 @@ pub(crate) async fn journal(req: Req, Query(q): Query<JournalQuery>) -> Response
 
 fn shorten(text: &str) -> String {
     const MAX: usize = 300;
-    if text.chars().count() <= MAX { text.to_owned() } else { format!("{}…", text.chars().take(MAX).collect::<String>()) }
+    if text.chars().count() <= MAX {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
+    }
 }
 
 /// Downloads the filtered journal as CSV or XLSX (a POST: the export is an action).
