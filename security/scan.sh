@@ -89,7 +89,7 @@ ADMIN_EMAIL=$(sed -n 's/^ *Admin login: *//p' "$WORK/demo.log")
 "$BIN" --config "$WORK/baspa.toml" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 60); do
-  if curl -fsS -o /dev/null "$BASE/robots.txt"; then break; fi
+  if curl -fs -o /dev/null "$BASE/robots.txt" 2>/dev/null; then break; fi
   sleep 0.5
 done
 curl -fsS -o /dev/null "$BASE/robots.txt"
@@ -126,9 +126,9 @@ wapiti_run() { # name, start URL, extra args...
   local name=$1 url=$2; shift 2
   log "wapiti: $name ($url)"
   set +e
-  timeout 330 "$VENV/bin/wapiti" -u "$url" --scope folder -m "$MODULES" -l 1 \
+  timeout 270 "$VENV/bin/wapiti" -u "$url" --scope folder -m "$MODULES" -l 1 \
     -d 3 --max-links-per-page 40 --max-files-per-dir 30 --max-parameters 12 \
-    --max-scan-time 240 --max-attack-time 30 -t 8 --tasks 8 \
+    --max-scan-time 180 --max-attack-time 20 -t 8 --tasks 8 \
     -H "$PROTO_HEADER" --flush-session --no-bugreport -v 1 \
     --store-session "$WORK/wapiti-$name" --store-config "$WORK/wapiti-$name" \
     -f json -o "$WORK/wapiti-$name.json" "$@" >"$WORK/wapiti-$name.log" 2>&1

@@ -6,7 +6,7 @@
 //! same password hash as a known one and gets the same refusal.
 
 use baspa_db::entity::{session, user};
-use baspa_db::{DatabaseConnection, TransactionTrait, staff_access as store, users};
+use baspa_db::{DatabaseConnection, staff_access as store, users};
 use baspa_domain::{Capability, LangCode, Role, Timestamp, UserId};
 use chrono::Duration;
 use serde_json::json;
@@ -151,23 +151,100 @@ async fn is_throttled(db: &DatabaseConnection, key: &str, now: Timestamp) -> Res
     Ok(store::throttle_row(db, key).await?.and_then(|r| r.locked_until).is_some_and(|until| until > now))
 }
 
-/// Counts a failure against a key and locks it when the limit is reached.
+/// Counts a failure against a key and locks it when the limit is reached (atomic in the
+/// database, so a flood of concurrent failures neither loses counts nor slips past the limit).
 async fn count_failure(
     db: &impl sea_orm::ConnectionTrait,
     key: &str,
     limit: i32,
     policy: &SignInPolicy,
     now: Timestamp,
+) -> Result<bool, FailureError> {
+    let failures = store::count_event(db, key, policy.failure_window, now).await.map_err(store_failure)?;
+    if failures < limit {
+        return Ok(false);
+    }
+    store::lock_if_reached(db, key, limit, now + policy.lockout).await.map_err(store_failure)?;
+    Ok(true)
+}
+
+fn store_failure(e: baspa_db::StoreError) -> FailureError {
+    match e {
+        baspa_db::StoreError::Internal(db) => FailureError::Db(db),
+        other => FailureError::Other(other.into()),
+    }
+}
+
+/// Counts a failed sign-in against the account and the address and journals it, in one
+/// transaction. A flood of failures makes transactions collide (deadlocks on MariaDB); the
+/// loser was rolled back and simply runs again, so every failure is counted and answered.
+async fn record_failure(
+    ctx: &Ctx<'_>,
+    policy: &SignInPolicy,
+    email: &str,
+    ip: &str,
+    user_id: Option<i64>,
 ) -> Result<bool, SignInError> {
-    let row = store::throttle_row(db, key).await?;
-    let (failures, started) = match row {
-        Some(r) if now - r.window_started_at < policy.failure_window => (r.failures + 1, r.window_started_at),
-        _ => (1, now),
-    };
-    let locked = failures >= limit;
-    let until = locked.then(|| now + policy.lockout);
-    store::save_throttle(db, key, if locked { 0 } else { failures }, started, until).await?;
-    Ok(locked)
+    let mut attempt = 0u32;
+    loop {
+        let outcome = async {
+            let tx = baspa_db::begin_write(ctx.db).await?;
+            let by_account =
+                count_failure(&tx, &account_key(email), policy.max_failures_per_account, policy, ctx.now).await?;
+            let by_ip = count_failure(&tx, &ip_key(ip), policy.max_failures_per_ip, policy, ctx.now).await?;
+            let after = json!({"email": email, "locked": by_account || by_ip});
+            journal(ctx, &tx, "session.sign_in_failed", "user", user_id, None, Some(after)).await?;
+            tx.commit().await?;
+            Ok::<_, FailureError>(by_account || by_ip)
+        }
+        .await;
+        match outcome {
+            Err(FailureError::Db(e)) if baspa_db::is_transient(&e) && attempt < 5 => {
+                attempt += 1;
+                let pause = 10 * u64::from(attempt) + rand::random::<u64>() % 30;
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            Err(FailureError::Db(e)) => return Err(e.into()),
+            Err(FailureError::Other(e)) => return Err(e),
+            Ok(locked) => return Ok(locked),
+        }
+    }
+}
+
+/// A failure while recording a failed sign-in: a database error may be worth a retry.
+enum FailureError {
+    Db(baspa_db::DbErr),
+    Other(SignInError),
+}
+
+impl From<baspa_db::DbErr> for FailureError {
+    fn from(e: baspa_db::DbErr) -> Self {
+        FailureError::Db(e)
+    }
+}
+
+impl From<SignInError> for FailureError {
+    fn from(e: SignInError) -> Self {
+        FailureError::Other(e)
+    }
+}
+
+impl From<FailureError> for SignInError {
+    fn from(e: FailureError) -> Self {
+        match e {
+            FailureError::Db(db) => db.into(),
+            FailureError::Other(e) => e,
+        }
+    }
+}
+
+impl From<ActionError> for FailureError {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::Internal(db) => FailureError::Db(db),
+            other => FailureError::Other(other.into()),
+        }
+    }
 }
 
 /// What a session still needs: nothing once the second step is done; else a code when the
@@ -204,19 +281,14 @@ pub async fn sign_in(
     let password_ok = crate::verify_password(password, hash);
     let actor = signin_actor(&email, client);
     let ctx = Ctx::at(db, &actor, now);
-    let tx = db.begin().await?;
     let user = match account {
         Some(u) if password_ok && u.is_active => u,
         other => {
-            let locked_account =
-                count_failure(&tx, &account_key(&email), policy.max_failures_per_account, policy, now).await?;
-            let locked_ip = count_failure(&tx, &ip_key(&ip), policy.max_failures_per_ip, policy, now).await?;
-            let after = json!({"email": email, "locked": locked_account || locked_ip});
-            journal(&ctx, &tx, "session.sign_in_failed", "user", other.map(|u| u.id), None, Some(after)).await?;
-            tx.commit().await?;
-            return Err(if locked_account || locked_ip { SignInError::Throttled } else { SignInError::Refused });
+            let locked = record_failure(&ctx, policy, &email, &ip, other.map(|u| u.id)).await?;
+            return Err(if locked { SignInError::Throttled } else { SignInError::Refused });
         }
     };
+    let tx = baspa_db::begin_write(db).await?;
     store::clear_throttle(&tx, &account_key(&email)).await?;
     let stage = stage_of(policy, &user, false);
     let token = random_token();
@@ -305,7 +377,7 @@ pub async fn verify_second_factor(
         .filter(|step| staff.user.totp_last_step.is_none_or(|last| *step > last));
     let actor = signin_actor(&staff.user.email, client);
     let ctx = Ctx::at(db, &actor, now);
-    let tx = db.begin().await?;
+    let tx = baspa_db::begin_write(db).await?;
     let Some(step) = step else {
         let locked = count_failure(&tx, &key, policy.max_failures_per_account, policy, now).await?;
         journal(&ctx, &tx, "session.code_failed", "user", Some(staff.user.id), None, Some(json!({"locked": locked})))
@@ -359,7 +431,7 @@ pub async fn confirm_totp_enrolment(
         .ok_or_else(|| ActionError::Invalid("start setting up the authenticator app first".into()))?;
     let step = totp::matching_step(&secret, code, ctx.now.timestamp())
         .ok_or_else(|| ActionError::Invalid("the code does not match; check the phone's clock and try again".into()))?;
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let mut user = users::get(&tx, UserId(staff.user.id)).await?;
     user.totp_secret = Some(secret);
     user.totp_last_step = Some(step);
@@ -376,7 +448,7 @@ pub async fn confirm_totp_enrolment(
 
 /// Ends a session: one's own, or anyone's with the right to manage users.
 pub async fn revoke_session(ctx: &Ctx<'_>, sessions: &SessionStore, session_id: i64) -> Result<(), ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let session = sessions.get(&tx, session_id).await?;
     let own = Some(session.user_id) == ctx.actor.user_id.map(|u| u.0);
     if !own {
@@ -405,7 +477,7 @@ pub async fn request_password_reset(
     let token = random_token();
     let actor = signin_actor(&email, client);
     let ctx = Ctx::at(db, &actor, now);
-    let tx = db.begin().await?;
+    let tx = baspa_db::begin_write(db).await?;
     store::insert_password_reset(&tx, &token_hash(&token), UserId(user.id), now, now + Duration::hours(1)).await?;
     journal(&ctx, &tx, "user.password_reset_requested", "user", Some(user.id), None, None).await?;
     tx.commit().await?;
@@ -424,7 +496,7 @@ pub async fn reset_password(
     let hash = crate::hash_password(new_password)?;
     let actor = signin_actor("password reset", client);
     let ctx = Ctx::at(db, &actor, now);
-    let tx = db.begin().await?;
+    let tx = baspa_db::begin_write(db).await?;
     let user_id = store::consume_password_reset(&tx, &token_hash(token), now)
         .await?
         .ok_or_else(|| ActionError::Invalid("this reset link is used or expired; ask for a new one".into()))?;

@@ -3,7 +3,6 @@
 //! prune writes an entry recording the hash it pruned to, so nothing disappears silently and
 //! `verify_chain` still proves what remains.
 
-use baspa_db::TransactionTrait;
 use baspa_db::entity::journal_entry;
 use baspa_db::journal::{self as store, JournalFilter, PRUNE_ACTION};
 use baspa_domain::{Capability, Timestamp};
@@ -111,7 +110,7 @@ pub async fn export_journal(
         ExportFormat::Xlsx => xlsx(&rows)?,
     };
     let count = rows.len() as u64;
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let after = json!({"format": format.extension(), "entries": count, "filter": {
         "actor": filter.actor, "action": filter.action, "entity_kind": filter.entity_kind,
         "entity_id": filter.entity_id, "from": filter.from, "until": filter.until}});
@@ -151,7 +150,7 @@ pub struct PruneOutcome {
 /// and hash of the last removed entry, in the same transaction.
 pub async fn prune_journal(ctx: &Ctx<'_>, before: Timestamp) -> Result<PruneOutcome, ActionError> {
     ctx.actor.require(Capability::ManageSettings, "prune the change journal")?;
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let Some(last) = store::last_before(&tx, before).await? else {
         return Ok(PruneOutcome { removed: 0, through_id: None });
     };

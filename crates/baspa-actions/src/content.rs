@@ -5,7 +5,7 @@ use baspa_db::content::{
     self as store, NewComment, NewItem, NewRedirect, NewRevision, NewTranslation, TranslationContent,
 };
 use baspa_db::entity::translation;
-use baspa_db::{DatabaseTransaction, TransactionTrait, jobs};
+use baspa_db::{DatabaseTransaction, jobs};
 use baspa_domain::{
     Capability, CommentId, CommentStatus, ContentStatus, ItemId, ItemKind, LangCode, MediaId, RevisionId,
     SanitizedHtml, Slug, Timestamp, TranslationId, UserId,
@@ -215,7 +215,7 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
     if input.translations.is_empty() {
         return Err(ActionError::Invalid("an item needs at least one language version".into()));
     }
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     if let Some(section) = input.section {
         let s = store::get_item(&tx, section).await?;
         if s.kind != ItemKind::Section.as_str() {
@@ -278,7 +278,7 @@ pub async fn add_translation(
     item_id: ItemId,
     input: TranslationInput,
 ) -> Result<TranslationId, ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let item = store::get_item(&tx, item_id).await?;
     let scope = item_scope(&tx, &item).await?.in_lang(input.lang.as_str());
     if !(ctx.actor.may(Capability::Translate, &scope) || is_own_and_editable(ctx, &item, &scope)) {
@@ -305,7 +305,7 @@ pub async fn revise_translation(
     input: TranslationInput,
     note: Option<&str>,
 ) -> Result<RevisionId, ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let row = store::get_translation(&tx, id).await?;
     let item = store::get_item(&tx, ItemId(row.item_id)).await?;
     if !may_edit(ctx, &tx, &item, &row.lang).await? {
@@ -373,7 +373,7 @@ fn apply_content(row: &mut translation::Model, c: &TranslationContent) {
 /// Publishes the latest revision of a translation now, or schedules it when `at` is in the
 /// future (a `content.publish` job runs it then). Needs the publish right (SC-1).
 pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Timestamp>) -> Result<(), ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let row = store::get_translation(&tx, id).await?;
     let item = store::get_item(&tx, ItemId(row.item_id)).await?;
     ctx.actor.require_in(Capability::Publish, &item_scope(&tx, &item).await?.in_lang(&row.lang), "publish here")?;
@@ -426,7 +426,7 @@ pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Ti
 /// Moves every language version of an item to the trash, remembering each one's status so a
 /// restore puts it back as it was (SC-1: deletion is its own right and goes through the trash).
 pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let item = store::get_item(&tx, item_id).await?;
     ctx.actor.require_in(Capability::Trash, &item_scope(&tx, &item).await?, "move this item to the trash")?;
     let rows = store::translations_of_item(&tx, item_id).await?;
@@ -463,7 +463,7 @@ pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
 
 /// Restores an item from the trash to the statuses it had.
 pub async fn restore_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let item = store::get_item(&tx, item_id).await?;
     ctx.actor.require_in(Capability::RestoreFromTrash, &item_scope(&tx, &item).await?, "restore this item")?;
     let rows = store::translations_of_item(&tx, item_id).await?;
@@ -509,7 +509,7 @@ pub async fn add_comment(ctx: &Ctx<'_>, input: CommentInput<'_>) -> Result<Comme
     if input.body.trim().is_empty() || input.author_name.trim().is_empty() {
         return Err(ActionError::Invalid("a comment needs an author name and text".into()));
     }
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let item = store::get_item(&tx, input.item_id).await?;
     let scope = item_scope(&tx, &item).await?.in_lang(input.lang);
     ctx.actor.require_in(Capability::ModerateComments, &scope, "add moderated comments")?;
@@ -554,7 +554,7 @@ pub async fn add_redirect(
     if !old_path.starts_with('/') {
         return Err(ActionError::Invalid(format!("redirect path {old_path:?} must start with '/'")));
     }
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let row = store::insert_redirect(
         &tx,
         NewRedirect {
@@ -587,7 +587,7 @@ pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<M
     if !ctx.actor.may_somewhere(Capability::CreateContent) {
         return Err(ActionError::NotPermitted { action: "upload media" });
     }
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let row = store::insert_media(&tx, new, ctx.now).await?;
     let after = json!({"storage_key": row.storage_key, "mime": row.mime, "content_hash": row.content_hash, "bytes": row.byte_size});
     let entry = journal(ctx, &tx, "media.create", "media", Some(row.id), None, Some(after)).await?;
@@ -598,7 +598,7 @@ pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<M
 
 /// An author hands a draft to the editors (SC-1): draft → in review.
 pub async fn submit_for_review(ctx: &Ctx<'_>, id: TranslationId) -> Result<(), ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let row = store::get_translation(&tx, id).await?;
     let item = store::get_item(&tx, ItemId(row.item_id)).await?;
     if !may_edit(ctx, &tx, &item, &row.lang).await? {
@@ -643,7 +643,7 @@ pub async fn return_to_author(ctx: &Ctx<'_>, id: TranslationId, comment: &str) -
     if comment.is_empty() {
         return Err(ActionError::Invalid("say what the author should change".into()));
     }
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let row = store::get_translation(&tx, id).await?;
     let item = store::get_item(&tx, ItemId(row.item_id)).await?;
     let scope = item_scope(&tx, &item).await?.in_lang(&row.lang);
@@ -669,7 +669,7 @@ pub async fn return_to_author(ctx: &Ctx<'_>, id: TranslationId, comment: &str) -
 /// Takes a published translation off the site now, or at a time (a `content.unpublish` job).
 /// It becomes a draft again, keeping its first publication date.
 pub async fn unpublish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Timestamp>) -> Result<(), ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let row = store::get_translation(&tx, id).await?;
     let item = store::get_item(&tx, ItemId(row.item_id)).await?;
     let scope = item_scope(&tx, &item).await?.in_lang(&row.lang);
@@ -759,7 +759,7 @@ pub async fn restore_revision(
 
 /// Deletes a trashed item for good (its own right, SC-1). The journal keeps what was deleted.
 pub async fn purge_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let item = store::get_item(&tx, item_id).await?;
     ctx.actor.require_in(Capability::Purge, &item_scope(&tx, &item).await?, "delete this item for good")?;
     let rows = store::translations_of_item(&tx, item_id).await?;
@@ -811,7 +811,7 @@ pub async fn upload_media(
                 // sits beside the media folder and is never served.
                 let quarantine_key =
                     if refusal.keeps_bytes() { crate::uploads::quarantine(media_dir, input.bytes).await } else { None };
-                let tx = ctx.db.begin().await?;
+                let tx = baspa_db::begin_write(ctx.db).await?;
                 let after = json!({"name": input.original_name, "bytes": input.bytes.len(), "hash": sent_hash,
                                "reason": refusal.to_string(), "quarantine": quarantine_key});
                 journal(ctx, &tx, "media.refused", "media", None, None, Some(after)).await?;
@@ -836,7 +836,7 @@ pub async fn upload_media(
     crate::integrity::keep_sealed_copy(media_dir, &stored_hash, &checked.bytes).await.map_err(write_err)?;
     let name: String = input.original_name.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect();
     let result = async {
-        let tx = ctx.db.begin().await?;
+        let tx = baspa_db::begin_write(ctx.db).await?;
         let row = store::insert_media(
             &tx,
             store::NewMedia {
@@ -873,7 +873,7 @@ pub async fn upload_media(
 
 /// Moderates a comment (CM-9): approve, mark as spam, or move to the trash.
 pub async fn moderate_comment(ctx: &Ctx<'_>, id: CommentId, status: CommentStatus) -> Result<(), ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let mut row = store::get_comment(&tx, id.0).await?;
     let item = store::get_item(&tx, ItemId(row.item_id)).await?;
     let scope = item_scope(&tx, &item).await?.in_lang(&row.lang);
@@ -909,7 +909,7 @@ pub async fn moderate_comment(ctx: &Ctx<'_>, id: CommentId, status: CommentStatu
 /// Moves a section (or page) one place up or down among its siblings in the menu (CM-1).
 /// Positions are renumbered 1..n so gaps and duplicates from imports disappear.
 pub async fn move_item(ctx: &Ctx<'_>, id: ItemId, up: bool) -> Result<(), ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let item = store::get_item(&tx, id).await?;
     let scope = match item.parent_id {
         Some(parent) if item.kind == ItemKind::Section.as_str() => section_scope(&tx, Some(ItemId(parent))).await?,
@@ -971,7 +971,7 @@ pub async fn post_public_comment(ctx: &Ctx<'_>, input: PublicComment<'_>) -> Res
             "the e-mail address does not look right; leave it empty if you prefer".into(),
         ));
     }
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     store::get_item(&tx, input.item_id).await?;
     let open = store::translations_of_item(&tx, input.item_id)
         .await?
@@ -982,16 +982,12 @@ pub async fn post_public_comment(ctx: &Ctx<'_>, input: PublicComment<'_>) -> Res
     }
     let key = format!("comment:{}", ctx.actor.ip.as_deref().unwrap_or("unknown"));
     let window = chrono::Duration::minutes(COMMENT_WINDOW_MINUTES);
-    let (count, started) = match baspa_db::staff_access::throttle_row(&tx, &key).await? {
-        Some(r) if ctx.now - r.window_started_at < window => (r.failures + 1, r.window_started_at),
-        _ => (1, ctx.now),
-    };
+    let count = baspa_db::staff_access::count_event(&tx, &key, window, ctx.now).await?;
     if count > COMMENTS_PER_WINDOW {
         return Err(ActionError::Invalid(format!(
             "too many comments from your address; try again in {COMMENT_WINDOW_MINUTES} minutes"
         )));
     }
-    baspa_db::staff_access::save_throttle(&tx, &key, count, started, None).await?;
     let row = store::insert_comment(
         &tx,
         NewComment {

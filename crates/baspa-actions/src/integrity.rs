@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use baspa_db::content::{self as store, TranslationContent};
 use baspa_db::entity::{journal_anchor, media, translation};
-use baspa_db::{TransactionTrait, journal as journal_store, security as seal_store};
+use baspa_db::{journal as journal_store, security as seal_store};
 use baspa_domain::{Capability, ContentStatus, JournalEntryId, MediaId, TranslationId};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::json;
@@ -574,7 +574,7 @@ pub async fn report_findings(ctx: &Ctx<'_>, report: &IntegrityReport) -> Result<
 /// its live revision) or the media file's bytes (from the sealed copy). Administrators only.
 pub async fn restore_sealed(ctx: &Ctx<'_>, media_dir: &Path, seal_id: i64) -> Result<(), ActionError> {
     ctx.actor.require(Capability::ManageSettings, "restore content after an integrity alert")?;
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let seal = seal_store::get_seal(&tx, seal_id).await?;
     let vouched = match journal_store::get(&tx, seal.journal_id).await? {
         Some(e) => e.after.is_some_and(|after| after.to_string().contains(&seal.seal)),

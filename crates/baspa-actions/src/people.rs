@@ -2,7 +2,7 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
-use baspa_db::{TransactionTrait, users};
+use baspa_db::users;
 use baspa_domain::{Capability, Role, UserId};
 use serde_json::json;
 
@@ -52,7 +52,7 @@ pub async fn create_user(
         return Err(ActionError::Invalid("the display name is empty".into()));
     }
     let hash = hash_password(password)?;
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let row =
         users::insert(&tx, users::NewUser { email: &email, display_name, password_hash: &hash, role }, ctx.now).await?;
     let after = Some(json!({"email": email, "display_name": display_name, "role": role.as_str()}));
@@ -66,7 +66,7 @@ pub async fn set_password(ctx: &Ctx<'_>, email: &str, password: &str) -> Result<
     ctx.actor.require(Capability::ManageUsers, "manage users")?;
     let email = parse_email(email)?;
     let hash = hash_password(password)?;
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let user =
         users::find_by_email(&tx, &email).await?.ok_or_else(|| ActionError::NotFound(format!("user {email}")))?;
     users::set_password_hash(&tx, UserId(user.id), &hash, ctx.now).await?;
@@ -85,7 +85,7 @@ pub async fn grant_right(
     lang: Option<&baspa_domain::LangCode>,
 ) -> Result<i64, ActionError> {
     ctx.actor.require(Capability::ManageUsers, "manage users' rights")?;
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     users::get(&tx, user).await?;
     if let Some(section) = section {
         let item = baspa_db::content::get_item(&tx, section).await?;
@@ -107,7 +107,7 @@ pub async fn grant_right(
 
 pub async fn revoke_right(ctx: &Ctx<'_>, grant_id: i64) -> Result<(), ActionError> {
     ctx.actor.require(Capability::ManageUsers, "manage users' rights")?;
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let row = users::delete_grant(&tx, grant_id).await?;
     let before = json!({"user_id": row.user_id, "role": row.role, "section_id": row.section_item_id, "lang": row.lang});
     journal(ctx, &tx, "grant.delete", "grant", Some(grant_id), Some(before), None).await?;
@@ -127,7 +127,7 @@ pub async fn update_account(
     if ctx.actor.user_id == Some(user) && (!is_active || role != Role::Administrator) {
         return Err(ActionError::Invalid("you cannot demote or switch off your own account".into()));
     }
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let mut row = users::get(&tx, user).await?;
     let before = json!({"role": row.role, "is_active": row.is_active});
     row.role = role.as_str().to_owned();
@@ -174,7 +174,7 @@ pub async fn update_profile(
             Ok(serde_json::Value::Object(out))
         };
     let profile = json!({"position": clean(position, 200)?, "bio": clean(bio, 3000)?});
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let mut row = users::get(&tx, user).await?;
     let before = json!({"display_name": row.display_name, "profile": row.profile});
     row.display_name = display_name.to_owned();

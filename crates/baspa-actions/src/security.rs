@@ -2,7 +2,6 @@
 //! incident, journals it and queues ONE alert mail in the same transaction; later reports of
 //! the same cause only count, so a brute-force run of a thousand requests sends one mail.
 
-use baspa_db::TransactionTrait;
 use baspa_db::security as store;
 use baspa_domain::{Capability, Timestamp};
 use serde_json::{Value, json};
@@ -52,7 +51,7 @@ pub enum Raised {
 /// Opens an incident for a new cause or counts one more occurrence of an open one. Any actor
 /// may report (the monitor reports as itself); nothing here needs a right.
 pub async fn raise_incident(ctx: &Ctx<'_>, report: IncidentReport) -> Result<Raised, ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     if let Some(open) = store::open_incident(&tx, &report.cause).await? {
         store::count_occurrence(&tx, open.id, ctx.now).await?;
         tx.commit().await?;
@@ -81,7 +80,7 @@ pub async fn raise_incident(ctx: &Ctx<'_>, report: IncidentReport) -> Result<Rai
 /// Marks an incident handled; a new report of its cause opens a new incident (and mails again).
 pub async fn resolve_incident(ctx: &Ctx<'_>, id: i64) -> Result<(), ActionError> {
     ctx.actor.require(Capability::ManageSettings, "resolve security incidents")?;
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let mut row = store::get_incident(&tx, id).await?;
     if row.resolved_at.is_some() {
         return Ok(());
@@ -96,7 +95,7 @@ pub async fn resolve_incident(ctx: &Ctx<'_>, id: i64) -> Result<(), ActionError>
 
 /// Records that the alert of an incident went out (called by the alert job after sending).
 pub async fn mark_notified(ctx: &Ctx<'_>, id: i64, recipients: &[String]) -> Result<(), ActionError> {
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let mut row = store::get_incident(&tx, id).await?;
     row.notified_at = Some(ctx.now);
     store::save_incident(&tx, row).await?;

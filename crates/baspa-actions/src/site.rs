@@ -1,6 +1,6 @@
 //! Site-level actions: languages (ML-1) and settings.
 
-use baspa_db::{TransactionTrait, languages};
+use baspa_db::languages;
 use baspa_domain::{Capability, LanguageSpec};
 use serde_json::json;
 
@@ -13,7 +13,7 @@ pub async fn upsert_language(ctx: &Ctx<'_>, spec: &LanguageSpec) -> Result<(), A
     if spec.native_name.trim().is_empty() || spec.bcp47.trim().is_empty() {
         return Err(ActionError::Invalid(format!("language {} needs a native name and a BCP-47 tag", spec.code)));
     }
-    let tx = ctx.db.begin().await?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
     let before = languages::upsert(&tx, spec, ctx.now).await?;
     if spec.is_default {
         for other in languages::list(&tx).await? {

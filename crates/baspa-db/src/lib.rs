@@ -10,9 +10,9 @@ pub mod dialect;
 pub mod entity;
 pub mod jobs;
 pub mod journal;
-pub mod security;
 pub mod languages;
 pub mod migration;
+pub mod security;
 pub mod staff_access;
 pub mod users;
 
@@ -43,4 +43,26 @@ pub(crate) fn is_unique_violation(err: &DbErr, constraint: &str, sqlite_columns:
         }
         _ => false,
     }
+}
+
+/// Begins a transaction that will write. On SQLite it starts as `BEGIN IMMEDIATE`, taking the
+/// write lock up front: a deferred transaction that reads first and writes later fails with
+/// "database is locked" (SQLITE_BUSY_SNAPSHOT) when another writer commits in between, and the
+/// busy timeout cannot help it. Other backends ignore the SQLite mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options = sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    db.begin_with_options(options).await
+}
+
+/// True for failures that say "another transaction got there first; run yours again": a
+/// deadlock (MySQL/MariaDB 1213, PostgreSQL 40P01), a serialization failure (40001), a lock
+/// wait timeout (1205), SQLite's busy database. The transaction was rolled back.
+pub fn is_transient(err: &DbErr) -> bool {
+    let text = err.to_string();
+    ["Deadlock", "deadlock", "1213", "40P01", "40001", "could not serialize", "1205", "database is locked"]
+        .iter()
+        .any(|marker| text.contains(marker))
 }

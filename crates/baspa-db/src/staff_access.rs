@@ -2,9 +2,8 @@
 //! stored as blake3 hashes only; callers pass the hash.
 
 use baspa_domain::{Timestamp, UserId};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::StoreError;
 use crate::entity::{login_throttle, password_reset, session};
@@ -95,34 +94,64 @@ pub async fn throttle_row(db: &impl ConnectionTrait, key: &str) -> Result<Option
     Ok(login_throttle::Entity::find().filter(login_throttle::Column::ThrottleKey.eq(key)).one(db).await?)
 }
 
-pub async fn save_throttle(
+/// Counts one more event (a failed sign-in, a comment) against `key` and returns the count in
+/// the current window; a window older than `window` starts again at 1. Written as atomic
+/// statements, never read-then-write, so concurrent requests cannot lose a count: the row is
+/// created if missing, reset if stale, then incremented in place — the UPDATE takes the row lock
+/// on PostgreSQL and MariaDB, and later statements in the same transaction see the result.
+pub async fn count_event(
     db: &impl ConnectionTrait,
     key: &str,
-    failures: i32,
-    window_started_at: Timestamp,
-    locked_until: Option<Timestamp>,
-) -> Result<(), StoreError> {
-    match throttle_row(db, key).await? {
-        Some(row) => {
-            let mut active: login_throttle::ActiveModel = row.into();
-            active.failures = Set(failures);
-            active.window_started_at = Set(window_started_at);
-            active.locked_until = Set(locked_until);
-            active.update(db).await?;
-        }
-        None => {
-            login_throttle::ActiveModel {
-                throttle_key: Set(key.to_owned()),
-                failures: Set(failures),
-                window_started_at: Set(window_started_at),
-                locked_until: Set(locked_until),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-        }
-    }
-    Ok(())
+    window: chrono::Duration,
+    now: Timestamp,
+) -> Result<i32, StoreError> {
+    let fresh = login_throttle::ActiveModel {
+        throttle_key: Set(key.to_owned()),
+        failures: Set(0),
+        window_started_at: Set(now),
+        locked_until: Set(None),
+        ..Default::default()
+    };
+    login_throttle::Entity::insert(fresh)
+        // A no-op update rather than DO NOTHING, which MySQL has no syntax for.
+        .on_conflict(
+            OnConflict::column(login_throttle::Column::ThrottleKey)
+                .update_column(login_throttle::Column::ThrottleKey)
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    login_throttle::Entity::update_many()
+        .col_expr(login_throttle::Column::Failures, Expr::value(0))
+        .col_expr(login_throttle::Column::WindowStartedAt, Expr::value(now))
+        .filter(login_throttle::Column::ThrottleKey.eq(key))
+        .filter(login_throttle::Column::WindowStartedAt.lte(now - window))
+        .exec(db)
+        .await?;
+    login_throttle::Entity::update_many()
+        .col_expr(login_throttle::Column::Failures, Expr::col(login_throttle::Column::Failures).add(1))
+        .filter(login_throttle::Column::ThrottleKey.eq(key))
+        .exec(db)
+        .await?;
+    Ok(throttle_row(db, key).await?.map_or(1, |r| r.failures))
+}
+
+/// Locks `key` until `until` if its count reached `limit`, starting a new count; true when this
+/// call set the lock (exactly one of several concurrent callers does).
+pub async fn lock_if_reached(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: i32,
+    until: Timestamp,
+) -> Result<bool, StoreError> {
+    let res = login_throttle::Entity::update_many()
+        .col_expr(login_throttle::Column::Failures, Expr::value(0))
+        .col_expr(login_throttle::Column::LockedUntil, Expr::value(Some(until)))
+        .filter(login_throttle::Column::ThrottleKey.eq(key))
+        .filter(login_throttle::Column::Failures.gte(limit))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
 }
 
 pub async fn clear_throttle(db: &impl ConnectionTrait, key: &str) -> Result<(), StoreError> {

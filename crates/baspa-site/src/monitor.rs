@@ -824,16 +824,20 @@ fn should_raise(
 
 async fn raise_now(db: &DatabaseConnection, report: IncidentReport) {
     let actor = Actor::system("monitor");
-    // Under an attack the database is busy with the attack's own writes (SQLite busy, MySQL
-    // deadlocks): a few retries, since an incident that is never recorded is never mailed.
-    for pause in [0, 50, 200, 1000] {
-        tokio::time::sleep(Duration::from_millis(pause)).await;
+    // Under an attack the database is busy with the attack's own writes (SQLite "locked",
+    // MySQL deadlocks): retry with growing, jittered pauses, since an incident that is never
+    // recorded is never mailed, and nobody waits on this task.
+    let mut pause = 20;
+    for attempt in 1..=10 {
         match raise_incident(&Ctx::new(db, &actor), report.clone()).await {
             Ok(_) => return,
-            Err(e) if pause == 1000 => {
+            Err(e) if attempt == 10 => {
                 tracing::warn!(cause = %report.cause, error = %e, "could not record a security incident")
             }
-            Err(_) => {}
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(pause + rand::random::<u64>() % pause)).await;
+                pause = (pause * 2).min(2000);
+            }
         }
     }
 }

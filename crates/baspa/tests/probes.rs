@@ -557,7 +557,9 @@ async fn sweep(t: &Target<'_>, payloads: &[&str]) -> Swept {
 fn sql_findings(swept: &Swept) -> Vec<Finding> {
     let mut out = Vec::new();
     for (what, payload, a) in swept {
-        if a.status >= 500 {
+        // 503 is the generic "storage unavailable" answer (fail closed, e.g. a lock timeout
+        // under load); its body is still searched for details below.
+        if a.status >= 500 && a.status != 503 {
             out.push(finding("SQL injection", format!("{what} with {payload:?}: status {}", a.status)));
         }
         for m in SQL_MARKERS {
@@ -595,9 +597,10 @@ fn xss_findings(swept: &Swept) -> Vec<Finding> {
         {
             out.push(finding("reflected XSS / open redirect", format!("{what}: Location {loc:?}")));
         }
-        if a.status >= 500 {
+        if a.status >= 500 && a.status != 503 {
             out.push(finding("application error message", format!("{what} with {payload:?}: status {}", a.status)));
         }
+        out.extend(error_findings(a, payload));
     }
     out
 }

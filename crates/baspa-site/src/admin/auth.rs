@@ -75,17 +75,7 @@ pub(crate) async fn login_form(v: Visit) -> Response {
 pub(crate) async fn login(v: Visit, Form(form): Form<LoginForm>) -> Response {
     let Visit { state, nonce, rid, headers, client, .. } = v;
     let now = baspa_domain::time::now();
-    let mut outcome =
-        staff_auth::sign_in(&state.db, &state.admin.policy, &form.email, &form.password, &client, now).await;
-    // Concurrent failures race on the lockout counters (SQLite busy, MySQL deadlock, a duplicate
-    // key); the transaction rolled back, so trying again gives the answer the attempt deserves.
-    for pause in [20, 60] {
-        if !matches!(outcome, Err(SignInError::Internal)) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(pause + rand::random::<u64>() % 40)).await;
-        outcome = staff_auth::sign_in(&state.db, &state.admin.policy, &form.email, &form.password, &client, now).await;
-    }
+    let outcome = staff_auth::sign_in(&state.db, &state.admin.policy, &form.email, &form.password, &client, now).await;
     let admin = &state.admin.path;
     match outcome {
         Ok(session) => {
