@@ -56,8 +56,9 @@ pub struct SecuritySettings {
     /// (SC-5); each check that finds the journal whole also anchors its head. 0 turns the
     /// scheduled check off (`baspa integrity check` still works).
     pub integrity_check_minutes: u64,
-    /// Days the change journal is kept; older entries are pruned by `baspa journal prune`
-    /// with a journal entry recording the hash they were pruned to. 0 keeps everything.
+    /// Days the change journal is kept; older entries are pruned after each clean integrity
+    /// check (and by `baspa journal prune`), with a journal entry recording the hash they were
+    /// pruned to. 0 keeps everything.
     pub journal_retention_days: u32,
     /// Reverse proxies (CIDRs or addresses) whose `X-Forwarded-For` header is believed, e.g.
     /// `["127.0.0.1/32", "10.0.0.0/8"]` (HD-10). The client is the right-most forwarded address

@@ -125,18 +125,37 @@ pub fn integrity_paths(config: &Config) -> anyhow::Result<baspa_actions::integri
 }
 
 /// Checks published content, media and the journal every `security.integrity_check_minutes`
-/// (SC-5), raising an incident on the first detection of each difference.
-fn spawn_integrity_check(db: DatabaseConnection, paths: baspa_actions::integrity::IntegrityPaths, minutes: u64) {
+/// (SC-5), raising an incident on the first detection of each difference; with
+/// `security.journal_retention_days` set, prunes older journal entries after a clean check
+/// (the prune is journalled with the hash it pruned to, SC-6).
+fn spawn_integrity_check(
+    db: DatabaseConnection,
+    paths: baspa_actions::integrity::IntegrityPaths,
+    minutes: u64,
+    retention_days: u32,
+) {
     if minutes == 0 {
         return;
     }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes.saturating_mul(60)));
+        let retention = baspa_actions::Actor::system("retention");
         loop {
             tick.tick().await;
             match baspa_actions::integrity::run_scheduled_check(&db, &paths).await {
                 Ok((report, opened)) if !report.findings.is_empty() => {
                     tracing::error!(findings = report.findings.len(), new_incidents = opened, "integrity check failed");
+                }
+                Ok(_) if retention_days > 0 => {
+                    let ctx = baspa_actions::Ctx::new(&db, &retention);
+                    let before = ctx.now - chrono::Duration::days(i64::from(retention_days));
+                    match baspa_actions::change_journal::prune_journal(&ctx, before).await {
+                        Ok(outcome) if outcome.removed > 0 => {
+                            tracing::info!(removed = outcome.removed, "journal pruned by retention")
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "journal retention prune failed; retrying next time"),
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "integrity check could not run; retrying next time"),
@@ -240,7 +259,12 @@ pub async fn serve(
     if let Some(search) = &state.search {
         spawn_search_upkeep(db.clone(), search.clone());
     }
-    spawn_integrity_check(db.clone(), integrity_paths(config)?, config.security.integrity_check_minutes);
+    spawn_integrity_check(
+        db.clone(),
+        integrity_paths(config)?,
+        config.security.integrity_check_minutes,
+        config.security.journal_retention_days,
+    );
     spawn_monitor(db.clone(), state.monitor.clone());
     spawn_job_runner(db, config.media_dir(), state.search.clone(), state.admin.clone());
     let app = baspa_site::router(state);
