@@ -110,6 +110,7 @@ def ignored(section, category, text):
 
 def wapiti(path, findings, notes):
     report = json.loads(path.read_text())
+    informational = {}
     for section in ("vulnerabilities", "anomalies", "additionals"):
         for category, items in (report.get(section) or {}).items():
             for item in items or []:
@@ -120,9 +121,11 @@ def wapiti(path, findings, notes):
                 if reason:
                     notes.append(f"ignored {where} -- {reason}")
                 elif section == "additionals" and category not in CATEGORY:
-                    notes.append(f"informational {where}")
+                    informational.setdefault(f"{path.name}: {category}", []).append(text.strip())
                 else:
                     findings.append(f"{CATEGORY.get(category, category)} -- {where}")
+    for key, texts in informational.items():
+        notes.append(f"informational {key}: {len(texts)} item(s), e.g. {texts[0][:200]}")
     crawled = report.get("infos", {}).get("crawled_pages_nbr", 0) or 0
     notes.append(f"{path.name}: {crawled} pages crawled")
     if crawled < 5:

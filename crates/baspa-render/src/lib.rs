@@ -168,4 +168,15 @@ mod tests {
             assert!(!source.contains("autoescape false"), "{name} disables autoescape");
         }
     }
+
+    #[test]
+    fn hd1_html_escaping_covers_markup_and_quotes_but_keeps_slashes() {
+        let r = Renderer::new().unwrap();
+        let tmpl = r.env.template_from_named_str("probe.html", "<a title=\"{{ x }}\">{{ x }}</a>").unwrap();
+        let out = tmpl.render(minijinja::context! { x => "../a/<b>&\"'" }).unwrap();
+        let escaped = "../a/&lt;b&gt;&amp;&quot;&#x27;";
+        assert_eq!(out, format!("<a title=\"{escaped}\">{escaped}</a>"));
+        let safe = r.env.template_from_named_str("safe.html", "{{ x|safe }}").unwrap();
+        assert_eq!(safe.render(minijinja::context! { x => "<b>ok</b>" }).unwrap(), "<b>ok</b>");
+    }
 }
