@@ -21,9 +21,9 @@ use axum::response::Response;
 use crate::headers::RequestId;
 use crate::{SiteError, SiteState, pages};
 
-/// The methods Baspa answers; everything else is refused.
-const ALLOWED_METHODS: &[Method] =
-    &[Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
+/// The methods Baspa answers; everything else is refused. No route takes PUT, PATCH or DELETE
+/// (the admin's changes are form POSTs); the mobile API will add them for its own paths.
+const ALLOWED_METHODS: &[Method] = &[Method::GET, Method::HEAD, Method::POST, Method::OPTIONS];
 
 /// Extensions never served, whatever the folder: backups and editor leftovers, dumps and
 /// databases, configuration, source code, keys, logs and template sources.

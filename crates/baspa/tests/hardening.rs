@@ -101,7 +101,7 @@ storage_test!(
         for path in
             ["/", "/ru/", "/no-such-page", "/media/abc.png", "/theme/site.css", "/comment", "/admin", "/admin/login"]
         {
-            for method in ["TRACE", "TRACK", "CONNECT", "PROPFIND", "DEBUG", "FOO"] {
+            for method in ["TRACE", "TRACK", "CONNECT", "PROPFIND", "DEBUG", "FOO", "PUT", "PATCH", "DELETE"] {
                 let res = raw(app.addr, method, path).await;
                 let what = format!("{method} {path}");
                 assert_eq!(res.status, 405, "{what}\n{}", res.head);
