@@ -394,14 +394,17 @@ pub async fn check(db: &DatabaseConnection, paths: &IntegrityPaths) -> Result<In
         Some((through, digest)) => &seals_digest(db, *through).await? == digest,
         None => true,
     };
-    for seal in seal_store::active_seals(db).await? {
+    let seals = seal_store::active_seals(db).await?;
+    let sealing_ids: Vec<i64> = seals.iter().map(|s| s.journal_id).collect();
+    let sealing_entries = journal_store::get_many(db, &sealing_ids).await?;
+    for seal in seals {
         report.seals_checked += 1;
         let mut problems = Vec::new();
         let journal_agrees = match &prune {
             Some((through, _)) if seal.journal_id <= *through => pruned_seals_intact,
-            _ => journal_store::get(db, seal.journal_id)
-                .await?
-                .and_then(|e| e.after)
+            _ => sealing_entries
+                .get(&seal.journal_id)
+                .and_then(|e| e.after.as_ref())
                 .is_some_and(|after| after.to_string().contains(&seal.seal)),
         };
         if !journal_agrees {

@@ -208,6 +208,23 @@ pub async fn head(db: &impl ConnectionTrait) -> Result<Option<(i64, String, u64)
     Ok(last.map(|e| (e.id, e.hash, count)))
 }
 
+/// The entries with these ids, by id (ids that do not exist are simply absent). One query per
+/// thousand ids, so a check over every seal does not cost a query per seal.
+pub async fn get_many(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, journal_entry::Model>, DbErr> {
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        let rows = journal_entry::Entity::find()
+            .filter(journal_entry::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(|e| (e.id, e)));
+    }
+    Ok(found)
+}
+
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<journal_entry::Model>, DbErr> {
     journal_entry::Entity::find_by_id(id).one(db).await
 }
