@@ -892,16 +892,9 @@ pub async fn moderate_comment(ctx: &Ctx<'_>, id: CommentId, status: CommentStatu
         Some(json!({"status": status.as_str()})),
     )
     .await?;
-    if status == CommentStatus::Approved {
-        jobs::enqueue(
-            &tx,
-            "cache.purge",
-            json!({"item_id": item.id}),
-            Some(format!("cache.purge:{}", item.id)),
-            ctx.now,
-        )
+    // Approving shows the comment, any other change may hide one that was shown.
+    jobs::enqueue(&tx, "cache.purge", json!({"item_id": item.id}), Some(format!("cache.purge:{}", item.id)), ctx.now)
         .await?;
-    }
     tx.commit().await?;
     Ok(())
 }
@@ -936,6 +929,8 @@ pub async fn move_item(ctx: &Ctx<'_>, id: ItemId, up: bool) -> Result<(), Action
         Some(json!({"index": to})),
     )
     .await?;
+    // The menu on every page changed order.
+    jobs::enqueue(&tx, "cache.purge", json!({"site": true}), Some("cache.purge:site".to_owned()), ctx.now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -68,55 +68,20 @@ async fn scheduled_unpublish(db: DatabaseConnection, job: job::Model) -> Result<
     outcome(crate::unpublish_translation(&Ctx::new(&db, &actor), id, None).await)
 }
 
-/// Widths of the responsive variants; an image narrower than a width gets no variant for it.
-pub const VARIANT_WIDTHS: [u32; 2] = [480, 960];
-
-/// (label width, actual width, height, encoded bytes)
-type Variant = (u32, u32, u32, Vec<u8>);
-
-async fn image_variants(db: DatabaseConnection, job: job::Model, dir: &std::path::Path) -> Result<(), (String, bool)> {
+/// Makes the WebP variants of an uploaded image (`crate::variants`) at the default quality;
+/// the binary's runner passes the configured one through [`JobRunner::with_media`].
+async fn image_variants(
+    db: DatabaseConnection,
+    job: job::Model,
+    dir: &std::path::Path,
+    quality: f32,
+) -> Result<(), (String, bool)> {
     let id =
         job.payload.get("media_id").and_then(|v| v.as_i64()).ok_or(("payload has no media_id".to_owned(), false))?;
-    let media = store::get_media(&db, baspa_domain::MediaId(id)).await.map_err(|e| (e.to_string(), false))?;
-    let bytes = tokio::fs::read(dir.join(&media.storage_key)).await.map_err(|e| (e.to_string(), true))?;
-    let is_jpeg = media.mime == "image/jpeg";
-    // Decoding and resizing is CPU work: keep it off the async threads.
-    let made = tokio::task::spawn_blocking(move || -> Result<Vec<Variant>, String> {
-        let picture = image::load_from_memory(&bytes).map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        for width in VARIANT_WIDTHS.into_iter().filter(|w| *w < picture.width()) {
-            let small = picture.resize(width, u32::MAX, image::imageops::FilterType::Lanczos3);
-            let mut buf = std::io::Cursor::new(Vec::new());
-            let format = if is_jpeg { image::ImageFormat::Jpeg } else { image::ImageFormat::Png };
-            let encoded =
-                if is_jpeg { small.to_rgb8().write_to(&mut buf, format) } else { small.write_to(&mut buf, format) };
-            encoded.map_err(|e| e.to_string())?;
-            out.push((width, small.width(), small.height(), buf.into_inner()));
-        }
-        Ok(out)
-    })
-    .await
-    .map_err(|e| (e.to_string(), true))?
-    .map_err(|e| (e, false))?;
-    let stem = media.storage_key.rsplit_once('.').map_or(media.storage_key.as_str(), |(s, _)| s);
-    let ext = if is_jpeg { "jpg" } else { "png" };
-    for (label_width, width, height, data) in made {
-        let key = format!("{stem}-w{label_width}.{ext}");
-        tokio::fs::write(dir.join(&key), &data).await.map_err(|e| (e.to_string(), true))?;
-        let hash = blake3::hash(&data).to_hex();
-        let variant = store::NewVariant {
-            media_id: baspa_domain::MediaId(media.id),
-            label: &format!("w{label_width}"),
-            storage_key: &key,
-            mime: &media.mime,
-            width: width as i32,
-            height: height as i32,
-            byte_size: data.len() as i64,
-            content_hash: hash.as_str(),
-        };
-        store::insert_variant(&db, variant, baspa_domain::time::now()).await.map_err(|e| (e.to_string(), true))?;
-    }
-    Ok(())
+    let actor = Actor::system("scheduler");
+    let made =
+        crate::variants::make_webp_variants(&Ctx::new(&db, &actor), dir, baspa_domain::MediaId(id), quality).await;
+    outcome(made.map(|_| ()))
 }
 
 fn handler<F, Fut>(f: F) -> Handler
@@ -137,14 +102,19 @@ impl JobRunner {
         Self { worker: worker.to_owned(), handlers }
     }
 
-    /// Generates the responsive widths of uploaded images into `media_dir` (`media.variants`).
+    /// Generates the WebP variants of uploaded images into `media_dir` (`media.variants`).
     pub fn with_media_dir(self, media_dir: std::path::PathBuf) -> Self {
+        self.with_media(media_dir, baspa_media::DEFAULT_QUALITY)
+    }
+
+    /// As [`Self::with_media_dir`], at WebP `quality` (0–100).
+    pub fn with_media(self, media_dir: std::path::PathBuf, quality: f32) -> Self {
         let dir = Arc::new(media_dir);
         self.with_handler(
             "media.variants",
             handler(move |db, job| {
                 let dir = dir.clone();
-                async move { image_variants(db, job, &dir).await }
+                async move { image_variants(db, job, &dir, quality).await }
             }),
         )
     }

@@ -11,12 +11,14 @@ mod error;
 pub mod integrity;
 pub mod jobs;
 mod people;
+mod placement;
 mod rights;
 pub mod security;
 pub mod sessions;
 mod site;
 pub mod totp;
 pub mod uploads;
+pub mod variants;
 
 use baspa_db::journal::JournalActor;
 use baspa_domain::{Capability, Role, Timestamp, UserId};
@@ -25,6 +27,7 @@ use sea_orm::DatabaseConnection;
 pub use content::*;
 pub use error::ActionError;
 pub use people::*;
+pub use placement::move_to_section;
 pub use rights::{Grant, Scope};
 pub use site::*;
 

@@ -97,6 +97,22 @@ pub async fn touch_item(db: &impl ConnectionTrait, id: ItemId, now: Timestamp) -
     Ok(())
 }
 
+/// Puts an entry into another section (or none).
+pub async fn set_item_section(
+    db: &impl ConnectionTrait,
+    id: ItemId,
+    section: Option<ItemId>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    item::Entity::update_many()
+        .col_expr(item::Column::SectionId, Expr::value(section.map(|s| s.0)))
+        .col_expr(item::Column::UpdatedAt, Expr::value(now))
+        .filter(item::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_item_tags(db: &impl ConnectionTrait, id: ItemId, tag_ids: &[ItemId]) -> Result<(), StoreError> {
     item_tag::Entity::delete_many().filter(item_tag::Column::ItemId.eq(id.0)).exec(db).await?;
     for (position, tag) in tag_ids.iter().enumerate() {

@@ -20,6 +20,8 @@ pub enum SiteError {
     /// framework error without a page of its own); see `guard`.
     #[error("refused with {0}")]
     Refused(axum::http::StatusCode),
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl SiteError {

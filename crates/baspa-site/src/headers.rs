@@ -25,15 +25,30 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    let csp = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; \
-         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; \
-         frame-src https://www.youtube-nocookie.com https://www.youtube.com https://player.vimeo.com"
-    );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    // A cached page brings its own policy (hashes computed when it was cached, since a nonce
+    // cannot change inside a stored body); every other page gets this request's nonce plus the
+    // hashes of its inline blocks, so public templates need no nonce attribute.
+    if !res.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        let is_plain_html = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/html"))
+            && !res.headers().contains_key(header::CONTENT_ENCODING);
+        let hashes = if is_plain_html {
+            let (parts, body) = res.into_parts();
+            let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024).await.unwrap_or_default();
+            let hashes = inline_hashes(&bytes);
+            res = Response::from_parts(parts, axum::body::Body::from(bytes));
+            hashes
+        } else {
+            InlineHashes::default()
+        };
+        if let Ok(v) = HeaderValue::from_str(&content_security_policy(Some(&nonce), &hashes)) {
+            res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
     }
+    let h = res.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
@@ -47,6 +62,65 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     h.remove(header::SERVER);
     h.remove("x-powered-by");
     res
+}
+
+/// `'sha256-…'` sources for the inline `<script>` and `<style>` blocks of a page.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct InlineHashes {
+    pub scripts: Vec<String>,
+    pub styles: Vec<String>,
+}
+
+/// Hashes every inline script (not JSON-LD or other data blocks, which never run) and style
+/// block of an HTML page, for a CSP that allows exactly them (CSP3 hash sources).
+pub fn inline_hashes(html: &[u8]) -> InlineHashes {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let mut out = InlineHashes::default();
+    let text = String::from_utf8_lossy(html);
+    let lower = text.to_ascii_lowercase();
+    for (element, is_script) in [("style", false), ("script", true)] {
+        let open = format!("<{element}");
+        let close = format!("</{element}");
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(&open).map(|i| i + from) {
+            let Some(tag_end) = lower[at..].find('>').map(|i| i + at) else { break };
+            let tag = &lower[at..tag_end];
+            let after_name = tag.as_bytes().get(open.len()).copied();
+            if !matches!(after_name, None | Some(b' ' | b'>' | b'\t' | b'\n' | b'/')) {
+                from = tag_end;
+                continue;
+            }
+            let Some(end) = lower[tag_end..].find(&close).map(|i| i + tag_end) else { break };
+            let is_data_block =
+                is_script && tag.contains("type=") && !tag.contains("javascript") && !tag.contains("module");
+            let has_src = is_script && tag.contains(" src=");
+            if !is_data_block && !has_src {
+                let content = &text.as_bytes()[tag_end + 1..end];
+                let digest = sha2::Sha256::digest(content);
+                let source = format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest));
+                let list = if is_script { &mut out.scripts } else { &mut out.styles };
+                if !list.contains(&source) {
+                    list.push(source);
+                }
+            }
+            from = end;
+        }
+    }
+    out
+}
+
+/// The site's CSP: only our own origin, plus this request's nonce when there is one and the
+/// hashes of the page's inline blocks.
+pub fn content_security_policy(nonce: Option<&str>, hashes: &InlineHashes) -> String {
+    let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
+    let scripts: String = hashes.scripts.iter().map(|h| format!(" {h}")).collect();
+    let styles: String = hashes.styles.iter().map(|h| format!(" {h}")).collect();
+    format!(
+        "default-src 'self'; script-src 'self'{nonce}{scripts}; style-src 'self'{nonce}{styles}; img-src 'self' data:; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; \
+         frame-src https://www.youtube-nocookie.com https://www.youtube.com https://player.vimeo.com"
+    )
 }
 
 /// Test-only: puts back the `Server` and `X-Powered-By` headers that `security_headers` removes,

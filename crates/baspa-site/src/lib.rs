@@ -18,6 +18,7 @@ mod mail;
 pub mod monitor;
 #[doc(hidden)]
 pub mod negotiate;
+pub mod page_cache;
 mod pages;
 mod routing;
 pub mod search;
@@ -54,6 +55,10 @@ pub struct SiteState {
     pub proxies: Arc<client::TrustedProxies>,
     /// Anomaly monitoring, throttling and blocks (SC-7); default thresholds by default.
     pub monitor: Arc<monitor::Monitor>,
+    /// The page cache (PF-2); `PageCache::disabled()` renders every request.
+    pub cache: Arc<page_cache::PageCache>,
+    /// The enabled languages, remembered between requests (`page_cache::Memo`).
+    pub languages: Arc<page_cache::Memo<Vec<baspa_domain::LanguageSpec>>>,
 }
 
 /// The public router with its security layers.

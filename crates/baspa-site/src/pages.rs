@@ -36,6 +36,8 @@ pub(crate) struct Visit {
     pub(crate) page: u64,
     /// The raw query string (without `?`), for pages that read more than `page`.
     pub(crate) query: String,
+    /// What the page shows, for purging it from the page cache (`page_cache` explains the tags).
+    pub(crate) tags: std::sync::Mutex<Vec<String>>,
 }
 
 impl Visit {
@@ -50,6 +52,35 @@ impl Visit {
 
     pub(crate) fn absolute(&self, lang: &LanguageSpec, path: &str) -> String {
         format!("{}{}", routing::language_base(lang, &self.host), path)
+    }
+
+    /// Records that the page depends on `tag`.
+    pub(crate) fn tag(&self, tag: String) {
+        if let Ok(mut tags) = self.tags.lock() {
+            tags.push(tag);
+        }
+    }
+
+    /// The same request again with no tags yet (a background re-render of a stale page).
+    fn again(&self) -> Self {
+        Self {
+            host: self.host.clone(),
+            lang: self.lang.clone(),
+            languages: self.languages.clone(),
+            nonce: self.nonce.clone(),
+            is_untranslated: self.is_untranslated,
+            page: self.page,
+            query: self.query.clone(),
+            tags: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn take_tags(&self) -> Vec<String> {
+        let mut tags = self.tags.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
+        tags.push("site".to_owned());
+        tags.sort();
+        tags.dedup();
+        tags
     }
 }
 
@@ -196,6 +227,9 @@ pub(crate) async fn cards(
     sections: &Sections,
     rows: Vec<(translation::Model, item::Model)>,
 ) -> Result<Vec<Card>, SiteError> {
+    for (_, i) in &rows {
+        visit.tag(format!("item:{}", i.id));
+    }
     let media_ids: Vec<i64> = rows.iter().filter_map(|(_, i)| i.featured_media_id).collect();
     let media: HashMap<i64, media::Model> =
         store::media_by_ids(&state.db, &media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
@@ -669,14 +703,25 @@ async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let lang = visit.code();
     if segments.is_empty() {
+        visit.tag("list:home".to_owned());
         return home(state, visit, &sections).await;
     }
     match segments.as_slice() {
-        ["author", slug] => return author_page(state, visit, &sections, slug).await,
-        ["archive", year, month] => return archive_page(state, visit, &sections, year, month).await,
+        ["author", slug] => {
+            visit.tag("list:author".to_owned());
+            return author_page(state, visit, &sections, slug).await;
+        }
+        ["archive", year, month] => {
+            visit.tag("list:archive".to_owned());
+            return archive_page(state, visit, &sections, year, month).await;
+        }
         // Reserved before page slugs: a page called "search" would be shadowed.
         ["search"] => return crate::search_page::search_page(state, visit, &sections).await,
         _ => {}
+    }
+    if path.ends_with(".xml") || path == "/robots.txt" {
+        visit.tag("list:sitemaps".to_owned());
+        visit.tag("list:feeds".to_owned());
     }
     match path {
         "/robots.txt" => return Ok(crate::feeds::robots(visit)),
@@ -707,9 +752,13 @@ async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &
         && segments[0] == "tag"
         && let Some(t) = store::find_published(&state.db, lang, &ItemKind::Tag.slug_scope(None), segments[1]).await?
     {
+        visit.tag(format!("list:tag:{}", t.item_id));
+        visit.tag(format!("item:{}", t.item_id));
         return tag_page(state, visit, &sections, t).await;
     }
     if let Some(id) = sections.find_by_path(&segments) {
+        visit.tag(format!("list:section:{id}"));
+        visit.tag(format!("item:{id}"));
         if !path.ends_with('/') {
             return Ok(moved_permanently(&visit.href(&format!("{path}/"))).into_response());
         }
@@ -717,11 +766,13 @@ async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &
     }
     if let Some(last) = segments.last() {
         if let Some(t) = store::find_published(&state.db, lang, &ItemKind::Article.slug_scope(None), last).await? {
+            visit.tag(format!("item:{}", t.item_id));
             return entry_page(state, visit, &sections, t, path.trim_end_matches('/')).await;
         }
         if segments.len() == 1
             && let Some(t) = store::find_published(&state.db, lang, &ItemKind::Page.slug_scope(None), last).await?
         {
+            visit.tag(format!("item:{}", t.item_id));
             return simple_page(state, visit, &sections, t).await;
         }
     }
@@ -821,8 +872,8 @@ pub async fn any_page(
     let header_str = |name: header::HeaderName| headers.get(name).and_then(|h| h.to_str().ok());
     let host = header_str(header::HOST).unwrap_or("localhost").to_owned();
     let path = uri.path().to_owned();
-    let languages = match languages::list(&state.db).await {
-        Ok(l) => l,
+    let languages = match state.languages.get(&state.cache, || languages::list(&state.db)).await {
+        Ok(l) => l.as_ref().clone(),
         Err(e) => return error_page(&state, None, &SiteError::Db(e), &request_id.0),
     };
     let is_crawler = negotiate::is_crawler(header_str(header::USER_AGENT).unwrap_or_default());
@@ -877,14 +928,26 @@ pub async fn any_page(
         .filter(|p| (1..=10_000).contains(p))
         .unwrap_or(1);
     let query = uri.query().unwrap_or_default().to_owned();
-    let visit = Visit { host, lang, languages, nonce: nonce.0, is_untranslated, page, query };
-    let mut res = match dispatch(&state, &visit, &inner_path, &path).await {
-        Ok(res) => res,
-        Err(err) => error_page(&state, Some(&visit), &err, &request_id.0),
+    let cache_key = (chose_language.is_none() && is_cacheable_request(&headers, &inner_path, &query))
+        .then(|| format!("{}{}?{page}", host.to_ascii_lowercase(), path));
+    let visit = Visit { host, lang, languages, nonce: nonce.0, is_untranslated, page, query, tags: Default::default() };
+    let mut res = match cache_key {
+        Some(key) if state.cache.is_enabled() => {
+            cached_page(&state, visit, &inner_path, &path, &key, &headers, &request_id.0).await
+        }
+        _ => match dispatch(&state, &visit, &inner_path, &path).await {
+            Ok(res) => res,
+            Err(err) => error_page(&state, Some(&visit), &err, &request_id.0),
+        },
     };
     if is_entry_point {
         // This answer depended on the visitor's headers even though it did not redirect.
-        res.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept-Language, Cookie"));
+        let vary = if res.headers().contains_key(header::CONTENT_ENCODING) {
+            "Accept-Encoding, Accept-Language, Cookie"
+        } else {
+            "Accept-Language, Cookie"
+        };
+        res.headers_mut().insert(header::VARY, header::HeaderValue::from_static(vary));
     }
     if let Some(code) = chose_language {
         let domain = cookie_domain.map(|d| format!("; Domain={d}")).unwrap_or_default();
@@ -896,6 +959,106 @@ pub async fn any_page(
         }
     }
     res
+}
+
+/// Whether a page may come from the page cache: an anonymous visitor (no cookie but the language
+/// choice), no query but `page=N`, and not the search page (its answers are per query).
+fn is_cacheable_request(headers: &HeaderMap, inner_path: &str, query: &str) -> bool {
+    let is_anonymous = headers.get_all(header::COOKIE).iter().all(|v| {
+        v.to_str().is_ok_and(|c| {
+            c.split(';')
+                .map(str::trim)
+                .filter(|kv| !kv.is_empty())
+                .all(|kv| kv.starts_with(&format!("{}=", negotiate::LANG_COOKIE)))
+        })
+    });
+    let is_plain_query = query.is_empty() || (query.starts_with("page=") && !query.contains('&'));
+    is_anonymous && is_plain_query && inner_path != "/search" && !headers.contains_key(header::AUTHORIZATION)
+}
+
+/// The page from the cache when it is there and valid; otherwise rendered, cached and answered.
+/// A stale page is answered at once and replaced in the background; a purged one only when the
+/// render fails (the database is down): a visitor gets yesterday's page rather than an error.
+async fn cached_page(
+    state: &SiteState,
+    visit: Visit,
+    inner_path: &str,
+    path: &str,
+    key: &str,
+    headers: &HeaderMap,
+    request_id: &str,
+) -> Response {
+    use crate::page_cache::{Freshness, Lookup, respond};
+    let fresh_for = state.cache.fresh_for();
+    let outdated = match state.cache.lookup(key).await {
+        Lookup::Fresh(page) => return respond(&page, headers, Freshness::Hit, fresh_for),
+        Lookup::Stale(page) => {
+            if state.cache.start_revalidation(key) {
+                let (state, visit, inner, path, key) =
+                    (state.clone(), visit.again(), inner_path.to_owned(), path.to_owned(), key.to_owned());
+                tokio::spawn(async move {
+                    let _ = render_for_cache(&state, &visit, &inner, &path, &key).await;
+                    state.cache.end_revalidation(&key);
+                });
+            }
+            return respond(&page, headers, Freshness::Stale, fresh_for);
+        }
+        Lookup::Outdated(page) => Some(page),
+        Lookup::Miss => None,
+    };
+    match render_for_cache(state, &visit, inner_path, path, key).await {
+        Ok(Ok(page)) => respond(&page, headers, Freshness::Miss, fresh_for),
+        Ok(Err(res)) => res,
+        Err(err) => match outdated {
+            Some(page) if err.status().is_server_error() => {
+                tracing::warn!(request_id, error = %err, "render failed; serving the cached page");
+                respond(&page, headers, Freshness::Stale, fresh_for)
+            }
+            _ => error_page(state, Some(&visit), &err, request_id),
+        },
+    }
+}
+
+/// Renders a page and, when it is a cacheable answer (200 with a body type we cache and no
+/// headers but its type), stores it. `Ok(Err(res))` is an answer that is not cached (redirects,
+/// 404s).
+async fn render_for_cache(
+    state: &SiteState,
+    visit: &Visit,
+    inner_path: &str,
+    path: &str,
+    key: &str,
+) -> Result<Result<std::sync::Arc<crate::page_cache::CachedPage>, Response>, SiteError> {
+    let seq = state.cache.sequence();
+    let res = dispatch(state, visit, inner_path, path).await?;
+    let is_plain = res.status() == StatusCode::OK
+        && res.headers().keys().all(|k| k == header::CONTENT_TYPE || k == header::CACHE_CONTROL);
+    if !is_plain {
+        return Ok(Err(res));
+    }
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("text/html; charset=utf-8")
+        .to_owned();
+    let Ok(body) = axum::body::to_bytes(res.into_body(), 16 * 1024 * 1024).await else {
+        return Err(SiteError::Internal("page body unreadable".into()));
+    };
+    let csp = if content_type.starts_with("text/html") {
+        crate::headers::content_security_policy(None, &crate::headers::inline_hashes(&body))
+    } else {
+        crate::headers::content_security_policy(None, &Default::default())
+    };
+    let rendered = crate::page_cache::RenderedPage {
+        status: 200,
+        content_type,
+        csp,
+        body,
+        tags: visit.take_tags(),
+        filled_seq: seq,
+    };
+    Ok(Ok(state.cache.fill(key, rendered).await))
 }
 
 /// 302 to the visitor's language version: private, and varying on the headers that chose it.

@@ -20,9 +20,12 @@ pub struct TestApp {
     pub admin: Arc<baspa_site::admin::AdminConfig>,
     /// This app's anomaly monitor (`settle`, `flush_events`, `scan_journal` in tests).
     pub monitor: Arc<baspa_site::monitor::Monitor>,
+    /// This app's page cache (off unless `AppOptions::cache` set it).
+    pub cache: Arc<baspa_site::page_cache::PageCache>,
     client: reqwest::Client,
     _media: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
+    listener_task: tokio::task::JoinHandle<()>,
 }
 
 pub struct TestResponse {
@@ -70,13 +73,22 @@ pub struct AppOptions {
     /// Proxies whose `X-Forwarded-For` is believed, e.g. `["127.0.0.1/32"]` to let a test
     /// speak for many client addresses from loopback.
     pub trusted_proxies: Vec<String>,
+    /// The page cache; the default renders every request, so tests that change content and
+    /// read it back need no purge step. Cache tests turn it on (and may share Redis).
+    pub cache: Option<baspa_site::page_cache::PageCacheConfig>,
     /// A deliberately broken build (`Server: baspa/<version>`, `X-Powered-By`), only to prove
     /// that the security probes in `tests/probes.rs` catch what they look for.
     pub insecure_for_probe_test: bool,
 }
 
 pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
-    let AppOptions { geoip, theme_dir, admin, search_dir, monitor, trusted_proxies, insecure_for_probe_test } = options;
+    let AppOptions { geoip, theme_dir, admin, search_dir, monitor, trusted_proxies, insecure_for_probe_test, cache } =
+        options;
+    let cache = Arc::new(
+        baspa_site::page_cache::PageCache::new(cache.unwrap_or_else(baspa_site::page_cache::PageCacheConfig::disabled))
+            .expect("page cache"),
+    );
+    let listener_task = tokio::spawn(cache.clone().listen_for_purges());
     let monitor = Arc::new(baspa_site::monitor::Monitor::new(monitor.unwrap_or_default()));
     let media = tempfile::tempdir().expect("media dir");
     // A `media` folder inside the temporary one, so the upload quarantine (its sibling) stays
@@ -98,6 +110,8 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
         search: Some(search.clone()),
         proxies: Arc::new(baspa_site::client::TrustedProxies::parse(&trusted_proxies).expect("trusted proxies")),
         monitor: monitor.clone(),
+        cache: cache.clone(),
+        languages: Arc::new(baspa_site::page_cache::Memo::new(std::time::Duration::from_secs(30))),
     };
     let admin = state.admin.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -115,7 +129,7 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
         .timeout(std::time::Duration::from_secs(20))
         .build()
         .expect("client");
-    TestApp { addr, media_dir, search, admin, monitor, db, client, _media: media, server }
+    TestApp { addr, media_dir, search, admin, monitor, cache, db, client, _media: media, server, listener_task }
 }
 
 impl TestApp {
@@ -128,6 +142,7 @@ impl TestApp {
             self.search.clone(),
         );
         let runner = baspa_site::alerts::with_alert_jobs(runner, self.admin.clone());
+        let runner = baspa_site::page_cache::with_cache_jobs(runner, self.cache.clone());
         let ran = runner.run_due(&self.db.db, baspa_domain::time::now()).await.expect("jobs");
         // A `search.reindex` job only asks; the upkeep does it.
         self.search.maintain(&self.db.db).await.expect("search upkeep");
@@ -213,5 +228,6 @@ impl TestResponse {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        self.listener_task.abort();
     }
 }

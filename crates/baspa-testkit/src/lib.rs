@@ -101,6 +101,21 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The same database through `db` (a clone of `self.db`, perhaps with a query counter), for
+    /// a second app on it. Only the original drops the database.
+    pub fn alias(&self, db: DatabaseConnection) -> TestDb {
+        TestDb {
+            db,
+            url: self.url.clone(),
+            backend: self.backend,
+            server_url: None,
+            name: self.name.clone(),
+            _dir: None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some(server) = self.server_url.clone() else {

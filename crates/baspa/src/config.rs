@@ -40,6 +40,83 @@ pub struct Config {
     /// The security functions: dependency audit (SC-4), integrity checks (SC-5), journal
     /// retention (SC-6) and incident alerts (HD-11).
     pub security: SecuritySettings,
+    /// The page cache for anonymous visitors (PF-2): in this process, or shared in Redis.
+    pub cache: CacheSettings,
+    /// Images: the WebP variants made of every uploaded or migrated image (PF-5).
+    pub media: MediaSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaSettings {
+    /// Lossy WebP quality of the variants (1–100); 80 keeps photos visually identical at about
+    /// a third of the JPEG bytes. Applies to new uploads and `baspa media convert-all`.
+    pub webp_quality: u8,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        Self { webp_quality: 80 }
+    }
+}
+
+impl MediaSettings {
+    pub fn quality(&self) -> f32 {
+        f32::from(self.webp_quality.clamp(1, 100))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Cache whole pages for visitors without a session; `false` renders every request.
+    pub enabled: bool,
+    /// Seconds a cached page is served as is. Publishing purges the pages it changes at once,
+    /// so this only bounds what no purge knows about (an author's renamed byline).
+    pub fresh_seconds: u64,
+    /// Seconds a page is kept to answer while the database is down (stale-if-error).
+    pub keep_seconds: u64,
+    /// Memory for cached pages on each node, in MiB.
+    pub max_mib: u64,
+    /// Redis shared by several nodes, e.g. `redis://127.0.0.1:6379/0`; purges reach every node
+    /// over pub/sub. Empty: `BASPA_REDIS_URL` if set, else pages stay in this process.
+    pub redis_url: Secret,
+    /// Prefix of every Redis key and channel the cache uses.
+    pub redis_prefix: String,
+    /// Brotli quality used once per cached page (0–11).
+    pub brotli_quality: u32,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            fresh_seconds: 600,
+            keep_seconds: 86_400,
+            max_mib: 256,
+            redis_url: Secret::default(),
+            redis_prefix: "baspa:cache:".to_owned(),
+            brotli_quality: 9,
+        }
+    }
+}
+
+impl CacheSettings {
+    /// The page cache settings, with `BASPA_REDIS_URL` standing in for an empty `redis_url`.
+    pub fn page_cache(&self) -> baspa_site::page_cache::PageCacheConfig {
+        let url = Some(self.redis_url.0.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .or_else(|| std::env::var("BASPA_REDIS_URL").ok().filter(|u| !u.trim().is_empty()));
+        baspa_site::page_cache::PageCacheConfig {
+            is_enabled: self.enabled,
+            fresh_for: std::time::Duration::from_secs(self.fresh_seconds.max(1)),
+            keep_for: std::time::Duration::from_secs(self.keep_seconds.max(self.fresh_seconds).max(1)),
+            max_bytes: self.max_mib.saturating_mul(1024 * 1024),
+            redis_url: url,
+            redis_prefix: self.redis_prefix.clone(),
+            brotli_quality: self.brotli_quality.min(11),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]

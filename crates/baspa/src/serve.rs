@@ -31,6 +31,8 @@ pub fn site_state(config: &Config, db: DatabaseConnection) -> anyhow::Result<Sit
                 .map_err(|e| anyhow::anyhow!("security.trusted_proxies: {e}"))?,
         ),
         monitor: Arc::new(baspa_site::monitor::Monitor::new(config.security.monitor())),
+        cache: Arc::new(baspa_site::page_cache::PageCache::new(config.cache.page_cache()).map_err(anyhow::Error::msg)?),
+        languages: Arc::new(baspa_site::page_cache::Memo::new(std::time::Duration::from_secs(30))),
         geoip: match &config.site.geoip_db {
             Some(path) => Some(Arc::new(
                 baspa_site::geoip::GeoIp::open(path, config.site.geoip_languages.clone())
@@ -194,12 +196,14 @@ const TICK: std::time::Duration = std::time::Duration::from_secs(2);
 /// the background.
 fn spawn_job_runner(
     db: DatabaseConnection,
-    media_dir: std::path::PathBuf,
+    config: &Config,
     search: Option<Arc<SiteSearch>>,
     admin: Arc<baspa_site::admin::AdminConfig>,
+    cache: Arc<baspa_site::page_cache::PageCache>,
 ) {
     let worker = format!("node-{}", std::process::id());
-    let runner = baspa_actions::jobs::JobRunner::new(&worker).with_media_dir(media_dir);
+    let runner = baspa_actions::jobs::JobRunner::new(&worker).with_media(config.media_dir(), config.media.quality());
+    let runner = baspa_site::page_cache::with_cache_jobs(runner, cache);
     let mut runner = baspa_site::alerts::with_alert_jobs(runner, admin);
     if let Some(search) = search {
         runner = baspa_site::search::with_search_jobs(runner, search);
@@ -266,7 +270,8 @@ pub async fn serve(
         config.security.journal_retention_days,
     );
     spawn_monitor(db.clone(), state.monitor.clone());
-    spawn_job_runner(db, config.media_dir(), state.search.clone(), state.admin.clone());
+    spawn_job_runner(db, config, state.search.clone(), state.admin.clone(), state.cache.clone());
+    tokio::spawn(state.cache.clone().listen_for_purges());
     let app = baspa_site::router(state);
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await

@@ -342,9 +342,15 @@ storage_test!(
         let runner = baspa_actions::jobs::JobRunner::new("test").with_media_dir(app.media_dir.clone());
         runner.run_due(&app.db.db, baspa_domain::time::now()).await.expect("jobs");
         let variants = baspa_db::content::variants_of(&app.db.db, baspa_domain::MediaId(m.id)).await.expect("variants");
-        assert_eq!(variants.iter().map(|v| v.width).collect::<Vec<_>>(), vec![480, 960]);
+        // PF-5: lossy WebP at each responsive width and at the original size.
+        let made: Vec<(&str, i32, &str)> =
+            variants.iter().map(|v| (v.label.as_str(), v.width, v.mime.as_str())).collect();
+        assert_eq!(
+            made,
+            vec![("webp-w480", 480, "image/webp"), ("webp-w960", 960, "image/webp"), ("webp-full", 1200, "image/webp")]
+        );
         let served = app.get(HOST, &format!("/media/{}", variants[0].storage_key)).await;
-        assert_eq!((served.status, served.header("content-type")), (200, Some("image/png")));
+        assert_eq!((served.status, served.header("content-type")), (200, Some("image/webp")));
         let library = s.get(&app, "/admin/media").await;
         assert!(library.body.contains("Астана.png"));
     }

@@ -31,10 +31,15 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("baspa-db", &["baspa-domain"][..]),
         ("baspa-render", &["baspa-domain"][..]),
         ("baspa-search", &["baspa-domain"][..]),
-        ("baspa-actions", &["baspa-domain", "baspa-db"][..]),
+        ("baspa-media", &[][..]),
+        ("baspa-actions", &["baspa-domain", "baspa-db", "baspa-media"][..]),
         ("baspa-site", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-search"][..]),
         ("baspa-testkit", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
-        ("baspa", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site", "baspa-search"][..]),
+        (
+            "baspa",
+            &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site", "baspa-search", "baspa-media"]
+                [..],
+        ),
     ])
 }
 

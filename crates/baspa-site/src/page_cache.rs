@@ -1,0 +1,780 @@
+//! The whole-page cache for anonymous visitors (PF-2): pages are rendered once, compressed once
+//! (brotli and gzip at fill time, never per request) and answered from memory with an `ETag`,
+//! `304 Not Modified` and CDN-friendly headers.
+//!
+//! **Invalidation by tags.** Every cached page carries tags: `site` (every page shows the section
+//! menu), `item:<id>` for the item it shows and for each card on it, and `list:…` for the lists
+//! it is (`list:home`, `list:section:<id>`, `list:tag:<id>`, `list:feeds` …). A purge does not
+//! look for pages: it records, per tag, the purge sequence number at which the tag was purged. A
+//! page is valid while none of its tags was purged after the sequence number read *before* it was
+//! rendered, so a page rendered while a publish commits is never kept as fresh.
+//!
+//! **Several nodes.** With Redis configured, pages are also stored there (shared by the nodes),
+//! the sequence and the tag marks live in Redis, and each purge is published on a channel so
+//! every node updates its local marks at once (`listen_for_purges`). When Redis is down, the node
+//! keeps serving from its own memory, logs once, purges locally and replays those purges to
+//! Redis when it is back.
+//!
+//! **Stale pages.** A page older than `fresh_for` is served while one background render replaces
+//! it (stale-while-revalidate). A purged or expired page is kept until `keep_for` and served only
+//! when rendering fails, e.g. while the database is down (stale-if-error).
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+/// How the page cache behaves; the binary fills it from `[cache]`.
+#[derive(Clone, Debug)]
+pub struct PageCacheConfig {
+    pub is_enabled: bool,
+    /// A page younger than this is served as is.
+    pub fresh_for: Duration,
+    /// A page is kept this long for stale-if-error (database down).
+    pub keep_for: Duration,
+    /// Memory for pages on this node (bodies and their compressed copies).
+    pub max_bytes: u64,
+    /// Shared cache and purge channel; `None` keeps everything in this process.
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    /// Brotli quality at fill time (0–11).
+    pub brotli_quality: u32,
+}
+
+impl Default for PageCacheConfig {
+    fn default() -> Self {
+        Self {
+            is_enabled: true,
+            fresh_for: Duration::from_secs(600),
+            keep_for: Duration::from_secs(86_400),
+            max_bytes: 256 * 1024 * 1024,
+            redis_url: None,
+            redis_prefix: "baspa:".to_owned(),
+            brotli_quality: 9,
+        }
+    }
+}
+
+impl PageCacheConfig {
+    /// No cache at all: every request renders (tests of the renderer, `cache.enabled = false`).
+    pub fn disabled() -> Self {
+        Self { is_enabled: false, ..Self::default() }
+    }
+}
+
+/// One rendered page with its compressed copies and what it depends on.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct CachedPage {
+    pub status: u16,
+    pub content_type: String,
+    pub csp: String,
+    pub etag: String,
+    /// Unix seconds of the render.
+    pub filled_at: i64,
+    /// The purge sequence number read before the render.
+    pub filled_seq: u64,
+    pub tags: Vec<String>,
+    #[serde(skip)]
+    pub body: Bytes,
+    #[serde(skip)]
+    pub brotli: Bytes,
+    #[serde(skip)]
+    pub gzip: Bytes,
+}
+
+/// What a lookup found.
+pub enum Lookup {
+    /// Valid and young: answer with it.
+    Fresh(Arc<CachedPage>),
+    /// Valid but older than `fresh_for`: answer with it and render a replacement.
+    Stale(Arc<CachedPage>),
+    /// Purged or expired: only for when rendering fails.
+    Outdated(Arc<CachedPage>),
+    Miss,
+}
+
+/// The purge marks: the current sequence number and, per tag, the number of its last purge.
+#[derive(Default)]
+struct Marks {
+    seq: AtomicU64,
+    tags: std::sync::RwLock<HashMap<String, u64>>,
+}
+
+impl Marks {
+    fn current(&self) -> u64 {
+        self.seq.load(Ordering::Acquire)
+    }
+
+    fn apply(&self, seq: u64, tags: &[String]) {
+        if let Ok(mut map) = self.tags.write() {
+            for tag in tags {
+                let mark = map.entry(tag.clone()).or_insert(0);
+                *mark = (*mark).max(seq);
+            }
+        }
+        self.seq.fetch_max(seq, Ordering::AcqRel);
+    }
+
+    fn is_valid(&self, page: &CachedPage) -> bool {
+        let Ok(map) = self.tags.read() else { return false };
+        page.tags.iter().all(|t| map.get(t).is_none_or(|purged| *purged <= page.filled_seq))
+    }
+}
+
+struct Shared {
+    client: redis::Client,
+    conn: tokio::sync::OnceCell<ConnectionManager>,
+    prefix: String,
+    is_down: AtomicBool,
+    /// Purges made while Redis was unreachable, replayed when it is back.
+    missed: std::sync::Mutex<Vec<Vec<String>>>,
+}
+
+/// The cache of one node; cheap to share (`Arc`).
+pub struct PageCache {
+    config: PageCacheConfig,
+    local: moka::sync::Cache<String, Arc<CachedPage>>,
+    marks: Marks,
+    shared: Option<Shared>,
+    /// Keys whose replacement is being rendered in the background.
+    revalidating: std::sync::Mutex<HashSet<String>>,
+}
+
+/// Redis calls on the request path give up after this; the page is rendered instead.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+
+impl PageCache {
+    pub fn new(config: PageCacheConfig) -> Result<Self, String> {
+        let shared = match config.redis_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => Some(Shared {
+                client: redis::Client::open(url).map_err(|e| format!("cache.redis_url: {e}"))?,
+                conn: tokio::sync::OnceCell::new(),
+                prefix: config.redis_prefix.clone(),
+                is_down: AtomicBool::new(false),
+                missed: std::sync::Mutex::new(Vec::new()),
+            }),
+            None => None,
+        };
+        let local = moka::sync::Cache::builder()
+            .max_capacity(config.max_bytes)
+            .weigher(|k: &String, v: &Arc<CachedPage>| {
+                let bytes = k.len() + v.body.len() + v.brotli.len() + v.gzip.len() + 512;
+                u32::try_from(bytes).unwrap_or(u32::MAX)
+            })
+            .time_to_live(config.keep_for)
+            .build();
+        Ok(Self { config, local, marks: Marks::default(), shared, revalidating: Default::default() })
+    }
+
+    pub fn disabled() -> Self {
+        // A disabled config has no Redis URL, so this cannot fail.
+        Self::new(PageCacheConfig::disabled()).unwrap_or_else(|_| unreachable_disabled())
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.config.is_enabled
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    pub fn fresh_for(&self) -> Duration {
+        self.config.fresh_for
+    }
+
+    /// Whether `tag` was purged after the purge sequence number `seq`.
+    pub fn is_purged_since(&self, tag: &str, seq: u64) -> bool {
+        self.marks.tags.read().map_or(true, |map| map.get(tag).is_some_and(|at| *at > seq))
+    }
+
+    /// The purge sequence number to remember before rendering.
+    pub fn sequence(&self) -> u64 {
+        self.marks.current()
+    }
+
+    pub async fn lookup(&self, key: &str) -> Lookup {
+        if !self.config.is_enabled {
+            return Lookup::Miss;
+        }
+        let page = match self.local.get(key) {
+            Some(page) => Some(page),
+            None => match self.fetch_shared(key).await {
+                Some(page) => {
+                    let page = Arc::new(page);
+                    self.local.insert(key.to_owned(), page.clone());
+                    Some(page)
+                }
+                None => None,
+            },
+        };
+        let Some(page) = page else { return Lookup::Miss };
+        if !self.marks.is_valid(&page) {
+            return Lookup::Outdated(page);
+        }
+        let age = baspa_domain::time::now().timestamp() - page.filled_at;
+        if age < i64::try_from(self.config.fresh_for.as_secs()).unwrap_or(i64::MAX) {
+            Lookup::Fresh(page)
+        } else {
+            Lookup::Stale(page)
+        }
+    }
+
+    /// Compresses and stores a rendered page; returns it ready to answer with.
+    pub async fn fill(&self, key: &str, page: RenderedPage) -> Arc<CachedPage> {
+        let quality = self.config.brotli_quality.min(11);
+        let RenderedPage { status, content_type, csp, body, tags, filled_seq } = page;
+        let etag = format!("\"{}\"", &blake3::hash(&body).to_hex()[..20]);
+        let (brotli, gzip) = compress(&body, quality);
+        let page = Arc::new(CachedPage {
+            status,
+            content_type,
+            csp,
+            etag,
+            filled_at: baspa_domain::time::now().timestamp(),
+            filled_seq,
+            tags,
+            body,
+            brotli,
+            gzip,
+        });
+        if self.config.is_enabled && self.marks.is_valid(&page) {
+            self.local.insert(key.to_owned(), page.clone());
+            self.store_shared(key, &page).await;
+        }
+        page
+    }
+
+    /// Purges every page carrying any of `tags`, on every node.
+    pub async fn purge(&self, tags: &[String]) {
+        if tags.is_empty() {
+            return;
+        }
+        let local_next = self.marks.current() + 1;
+        let Some(shared) = &self.shared else {
+            self.marks.apply(local_next, tags);
+            return;
+        };
+        match self.publish_purge(shared, tags).await {
+            Ok(seq) => self.marks.apply(seq, tags),
+            Err(()) => {
+                self.marks.apply(local_next, tags);
+                if let Ok(mut missed) = shared.missed.lock() {
+                    missed.push(tags.to_vec());
+                }
+            }
+        }
+    }
+
+    /// Marks a key as being re-rendered; `false` when another task already does it.
+    pub fn start_revalidation(&self, key: &str) -> bool {
+        self.revalidating.lock().is_ok_and(|mut set| set.insert(key.to_owned()))
+    }
+
+    pub fn end_revalidation(&self, key: &str) {
+        if let Ok(mut set) = self.revalidating.lock() {
+            set.remove(key);
+        }
+    }
+
+    /// Drops every page of this node (tests and `cache.enabled` changes).
+    pub fn clear_local(&self) {
+        self.local.invalidate_all();
+    }
+
+    async fn conn(&self, shared: &Shared) -> Option<ConnectionManager> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(0);
+        let client = shared.client.clone();
+        let made =
+            shared.conn.get_or_try_init(|| async move { ConnectionManager::new_lazy_with_config(client, config) });
+        let conn = made.await.cloned();
+        self.seen(shared, conn).ok()
+    }
+
+    /// Logs the first failure of an outage and the recovery, once each.
+    fn seen<T>(&self, shared: &Shared, res: redis::RedisResult<T>) -> Result<T, ()> {
+        match res {
+            Ok(v) => {
+                if shared.is_down.swap(false, Ordering::Relaxed) {
+                    tracing::info!("redis page cache reachable again");
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                if !shared.is_down.swap(true, Ordering::Relaxed) {
+                    tracing::error!(error = %e, "redis page cache unavailable; serving from this node's memory");
+                }
+                Err(())
+            }
+        }
+    }
+
+    async fn fetch_shared(&self, key: &str) -> Option<CachedPage> {
+        let shared = self.shared.as_ref()?;
+        let mut conn = self.conn(shared).await?;
+        let got = tokio::time::timeout(REDIS_TIMEOUT, conn.get::<_, Option<Vec<u8>>>(page_key(shared, key))).await;
+        let raw = match got {
+            Ok(res) => self.seen(shared, res).ok()??,
+            Err(_) => {
+                let _ = self.seen::<()>(shared, Err(timed_out()));
+                return None;
+            }
+        };
+        decode(&raw)
+    }
+
+    async fn store_shared(&self, key: &str, page: &CachedPage) {
+        let Some(shared) = &self.shared else { return };
+        let Some(mut conn) = self.conn(shared).await else { return };
+        let Some(raw) = encode(page) else { return };
+        let seconds = self.config.keep_for.as_secs().max(1);
+        let set = conn.set_ex::<_, _, ()>(page_key(shared, key), raw, seconds);
+        match tokio::time::timeout(REDIS_TIMEOUT, set).await {
+            Ok(res) => {
+                let _ = self.seen(shared, res);
+            }
+            Err(_) => {
+                let _ = self.seen::<()>(shared, Err(timed_out()));
+            }
+        }
+    }
+
+    /// Takes the next sequence number in Redis, marks the tags and tells the other nodes.
+    async fn publish_purge(&self, shared: &Shared, tags: &[String]) -> Result<u64, ()> {
+        let mut conn = self.conn(shared).await.ok_or(())?;
+        let pending: Vec<Vec<String>> = shared.missed.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default();
+        let mut batches = pending;
+        batches.push(tags.to_vec());
+        let mut last = 0;
+        for batch in &batches {
+            let floor = self.marks.current();
+            let mut seq: u64 = self.seen(shared, conn.incr(seq_key(shared), 1).await)?;
+            if seq <= floor {
+                // Purges made here while Redis was away moved this node ahead: catch Redis up.
+                seq = self.seen(shared, conn.incr(seq_key(shared), floor + 1 - seq).await)?;
+            }
+            let fields: Vec<(&str, u64)> = batch.iter().map(|t| (t.as_str(), seq)).collect();
+            let mut pipe = redis::pipe();
+            pipe.hset_multiple(marks_key(shared), &fields).ignore();
+            pipe.publish(channel(shared), purge_message(seq, batch)).ignore();
+            self.seen(shared, pipe.query_async::<()>(&mut conn).await)?;
+            self.marks.apply(seq, batch);
+            last = seq;
+        }
+        Ok(last)
+    }
+
+    /// Keeps this node's purge marks in step with the other nodes' purges until the process
+    /// ends: subscribes to the purge channel and, on every (re)connection, reads all marks so a
+    /// purge missed while disconnected is applied too. Does nothing without Redis.
+    pub async fn listen_for_purges(self: Arc<Self>) {
+        let Some(shared) = &self.shared else { return };
+        loop {
+            if let Err(e) = self.follow(shared).await {
+                let _ = self.seen::<()>(shared, Err(e));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    async fn follow(&self, shared: &Shared) -> redis::RedisResult<()> {
+        use futures_util::StreamExt as _;
+        let mut pubsub = shared.client.get_async_pubsub().await?;
+        pubsub.subscribe(channel(shared)).await?;
+        self.resync(shared).await?;
+        let batches: Vec<Vec<String>> = shared.missed.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default();
+        for batch in batches {
+            self.purge(&batch).await;
+        }
+        let mut messages = pubsub.on_message();
+        while let Some(msg) = messages.next().await {
+            let Ok(text) = msg.get_payload::<String>() else { continue };
+            if let Some((seq, tags)) = parse_purge_message(&text) {
+                self.marks.apply(seq, &tags);
+            }
+        }
+        Err(redis::RedisError::from((redis::ErrorKind::Io, "purge channel closed")))
+    }
+
+    async fn resync(&self, shared: &Shared) -> redis::RedisResult<()> {
+        let mut conn = shared.client.get_multiplexed_async_connection().await?;
+        let marks: HashMap<String, u64> = conn.hgetall(marks_key(shared)).await?;
+        let seq: Option<u64> = conn.get(seq_key(shared)).await?;
+        for (tag, at) in marks {
+            self.marks.apply(at, &[tag]);
+        }
+        if let Some(seq) = seq {
+            self.marks.apply(seq, &[]);
+        }
+        if shared.is_down.swap(false, Ordering::Relaxed) {
+            tracing::info!("redis page cache reachable again");
+        }
+        Ok(())
+    }
+}
+
+/// A hot query's last answer (the language list every request needs), reloaded after `max_age`
+/// or a purge of the `site` tag, and kept for when the database cannot answer: with the page
+/// cache, a site whose database is down still knows its languages and serves cached pages.
+pub struct Memo<T> {
+    value: std::sync::RwLock<Option<(std::time::Instant, u64, Arc<T>)>>,
+    max_age: Duration,
+}
+
+impl<T> Memo<T> {
+    pub fn new(max_age: Duration) -> Self {
+        Self { value: std::sync::RwLock::new(None), max_age }
+    }
+
+    pub async fn get<E: std::fmt::Display, Fut: Future<Output = Result<T, E>>>(
+        &self,
+        cache: &PageCache,
+        load: impl FnOnce() -> Fut,
+    ) -> Result<Arc<T>, E> {
+        let known = self.value.read().ok().and_then(|v| v.clone());
+        if let Some((at, seq, value)) = &known
+            && at.elapsed() < self.max_age
+            && !cache.is_purged_since("site", *seq)
+        {
+            return Ok(value.clone());
+        }
+        let seq = cache.sequence();
+        match load().await {
+            Ok(value) => {
+                let value = Arc::new(value);
+                if let Ok(mut slot) = self.value.write() {
+                    *slot = Some((std::time::Instant::now(), seq, value.clone()));
+                }
+                Ok(value)
+            }
+            Err(e) => match known {
+                Some((_, _, value)) => {
+                    tracing::warn!(error = %e, "query failed; using its last answer");
+                    Ok(value)
+                }
+                None => Err(e),
+            },
+        }
+    }
+}
+
+fn unreachable_disabled() -> PageCache {
+    // `PageCache::new` only fails on a Redis URL, which a disabled config never has; keep a
+    // panic-free fallback anyway by building the parts directly.
+    PageCache {
+        config: PageCacheConfig::disabled(),
+        local: moka::sync::Cache::new(0),
+        marks: Marks::default(),
+        shared: None,
+        revalidating: Default::default(),
+    }
+}
+
+fn timed_out() -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, "timed out"))
+}
+
+fn page_key(shared: &Shared, key: &str) -> String {
+    format!("{}page:{}", shared.prefix, blake3::hash(key.as_bytes()).to_hex())
+}
+
+fn seq_key(shared: &Shared) -> String {
+    format!("{}purge_seq", shared.prefix)
+}
+
+fn marks_key(shared: &Shared) -> String {
+    format!("{}purge_marks", shared.prefix)
+}
+
+fn channel(shared: &Shared) -> String {
+    format!("{}purge", shared.prefix)
+}
+
+/// `"<seq> <tag> <tag>…"`; tags never contain spaces.
+fn purge_message(seq: u64, tags: &[String]) -> String {
+    let mut out = seq.to_string();
+    for t in tags {
+        out.push(' ');
+        out.push_str(t);
+    }
+    out
+}
+
+fn parse_purge_message(text: &str) -> Option<(u64, Vec<String>)> {
+    let mut parts = text.split(' ');
+    let seq = parts.next()?.parse().ok()?;
+    Some((seq, parts.filter(|t| !t.is_empty()).map(str::to_owned).collect()))
+}
+
+/// A page just rendered, before compression.
+pub struct RenderedPage {
+    pub status: u16,
+    pub content_type: String,
+    pub csp: String,
+    pub body: Bytes,
+    pub tags: Vec<String>,
+    pub filled_seq: u64,
+}
+
+fn compress(body: &[u8], brotli_quality: u32) -> (Bytes, Bytes) {
+    let mut br = Vec::with_capacity(body.len() / 3);
+    {
+        let mut w = brotli::CompressorWriter::new(&mut br, 4096, brotli_quality, 22);
+        let _ = w.write_all(body);
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::new(6));
+    let _ = gz.write_all(body);
+    let gzip = gz.finish().unwrap_or_default();
+    (Bytes::from(br), Bytes::from(gzip))
+}
+
+/// `BSP1`, the metadata as JSON with its length, then the three bodies with their lengths.
+fn encode(page: &CachedPage) -> Option<Vec<u8>> {
+    let meta = serde_json::to_vec(page).ok()?;
+    let mut out = Vec::with_capacity(16 + meta.len() + page.body.len() + page.brotli.len() + page.gzip.len());
+    out.extend_from_slice(b"BSP1");
+    for part in [&meta[..], &page.body[..], &page.brotli[..], &page.gzip[..]] {
+        out.extend_from_slice(&u32::try_from(part.len()).ok()?.to_le_bytes());
+        out.extend_from_slice(part);
+    }
+    Some(out)
+}
+
+fn decode(raw: &[u8]) -> Option<CachedPage> {
+    let mut rest = raw.strip_prefix(b"BSP1")?;
+    let mut parts = Vec::with_capacity(4);
+    for _ in 0..4 {
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = usize::try_from(u32::from_le_bytes(*len)).ok()?;
+        if tail.len() < len {
+            return None;
+        }
+        let (part, tail) = tail.split_at(len);
+        parts.push(Bytes::copy_from_slice(part));
+        rest = tail;
+    }
+    let mut page: CachedPage = serde_json::from_slice(&parts[0]).ok()?;
+    page.body = parts[1].clone();
+    page.brotli = parts[2].clone();
+    page.gzip = parts[3].clone();
+    Some(page)
+}
+
+/// How the answer came about, in `X-Cache`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    Hit,
+    Miss,
+    Stale,
+}
+
+impl Freshness {
+    fn as_str(self) -> &'static str {
+        match self {
+            Freshness::Hit => "hit",
+            Freshness::Miss => "miss",
+            Freshness::Stale => "stale",
+        }
+    }
+}
+
+/// The answer to a visitor from a cached page: `304` when their copy is current, else the body
+/// in the best encoding they accept.
+pub fn respond(page: &CachedPage, request: &HeaderMap, freshness: Freshness, fresh_for: Duration) -> Response {
+    let if_none_match = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    let is_current = if_none_match.is_some_and(|v| {
+        v.split(',').any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == page.etag
+        })
+    });
+    let last_modified = chrono::DateTime::from_timestamp(page.filled_at, 0)
+        .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_default();
+    let is_unmodified_since = if_none_match.is_none()
+        && request
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .is_some_and(|since| since.timestamp() >= page.filled_at);
+    let cache_control = format!(
+        "public, max-age=60, s-maxage={}, stale-while-revalidate=60, stale-if-error=86400",
+        fresh_for.as_secs()
+    );
+    let mut res = if is_current || is_unmodified_since {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let (body, encoding) = if accepts(accepted, "br") && !page.brotli.is_empty() {
+            (page.brotli.clone(), Some("br"))
+        } else if accepts(accepted, "gzip") && !page.gzip.is_empty() {
+            (page.gzip.clone(), Some("gzip"))
+        } else {
+            (page.body.clone(), None)
+        };
+        let mut res = (StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK), body).into_response();
+        if let Some(enc) = encoding {
+            res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+        }
+        if let Ok(v) = HeaderValue::from_str(&page.content_type) {
+            res.headers_mut().insert(header::CONTENT_TYPE, v);
+        }
+        res
+    };
+    let h = res.headers_mut();
+    for (name, value) in [
+        (header::ETAG, page.etag.as_str()),
+        (header::LAST_MODIFIED, last_modified.as_str()),
+        (header::CACHE_CONTROL, cache_control.as_str()),
+        (header::VARY, "Accept-Encoding"),
+        (header::CONTENT_SECURITY_POLICY, page.csp.as_str()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    }
+    // Tags a CDN in front can purge by (Fastly/Varnish `Surrogate-Key`); ids only, no names.
+    if let Ok(v) = HeaderValue::from_str(&page.tags.join(" ")) {
+        h.insert("surrogate-key", v);
+    }
+    h.insert("x-cache", HeaderValue::from_static(freshness.as_str()));
+    res
+}
+
+/// Whether an `Accept-Encoding` value accepts `coding` (present and not `q=0`).
+fn accepts(accept_encoding: &str, coding: &str) -> bool {
+    accept_encoding.split(',').any(|part| {
+        let mut pieces = part.split(';');
+        let name = pieces.next().unwrap_or_default().trim();
+        let is_refused = pieces.any(|p| {
+            let p = p.trim();
+            p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()).is_some_and(|q| q <= 0.0)
+        });
+        name.eq_ignore_ascii_case(coding) && !is_refused
+    })
+}
+
+/// The tags a change to an item purges: the item's own pages in every language and the lists
+/// that show or should now show it. Sections, pages and tags appear in menus, breadcrumbs and
+/// on entries, so a change to one purges the whole site.
+pub fn purge_tags(kind: &str, item: i64, sections: &[i64], tags: &[i64]) -> Vec<String> {
+    if !matches!(kind, "article" | "document") {
+        return vec!["site".to_owned()];
+    }
+    let mut out = vec![format!("item:{item}")];
+    out.extend(["list:home", "list:archive", "list:feeds", "list:sitemaps", "list:author"].map(str::to_owned));
+    out.extend(sections.iter().map(|s| format!("list:section:{s}")));
+    out.extend(tags.iter().map(|t| format!("list:tag:{t}")));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Adds the `cache.purge` job: the actions queue it (payload `item_id`, and `sections` an item
+/// left, or `site: true`) in the same transaction as the change, and this purges the tags.
+/// An item purged for good (no row left) purges the whole site: nothing says where it was shown.
+pub fn with_cache_jobs(
+    runner: baspa_actions::jobs::JobRunner,
+    cache: Arc<PageCache>,
+) -> baspa_actions::jobs::JobRunner {
+    runner.with_handler(
+        "cache.purge",
+        Arc::new(move |db, job| {
+            let cache = cache.clone();
+            Box::pin(async move {
+                let tags = match tags_for_job(&db, &job.payload).await {
+                    Ok(tags) => tags,
+                    // The item or a section of it is gone for good: nothing says where it showed.
+                    Err(baspa_db::StoreError::NotFound(_)) => vec!["site".to_owned()],
+                    Err(e) => return Err((e.to_string(), true)),
+                };
+                cache.purge(&tags).await;
+                Ok(())
+            })
+        }),
+    )
+}
+
+async fn tags_for_job(
+    db: &sea_orm::DatabaseConnection,
+    payload: &serde_json::Value,
+) -> Result<Vec<String>, baspa_db::StoreError> {
+    use baspa_db::content as store;
+    let item_id = payload.get("item_id").and_then(serde_json::Value::as_i64);
+    let (Some(id), false) = (item_id, payload.get("site").and_then(serde_json::Value::as_bool).unwrap_or(false)) else {
+        return Ok(vec!["site".to_owned()]);
+    };
+    let item = store::get_item(db, baspa_domain::ItemId(id)).await?;
+    let mut sections = Vec::new();
+    let left = payload.get("sections").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+    for section in item.section_id.into_iter().chain(left.iter().filter_map(serde_json::Value::as_i64)) {
+        sections.extend(store::section_ancestry(db, baspa_domain::ItemId(section)).await?);
+    }
+    let tags = store::tag_ids_of(db, baspa_domain::ItemId(id)).await?;
+    Ok(purge_tags(&item.kind, id, &sections, &tags))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(tags: &[&str], seq: u64) -> CachedPage {
+        CachedPage {
+            status: 200,
+            content_type: "text/html; charset=utf-8".into(),
+            csp: "default-src 'self'".into(),
+            etag: "\"x\"".into(),
+            filled_at: 0,
+            filled_seq: seq,
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            body: Bytes::from_static(b"<p>hello</p>"),
+            brotli: Bytes::from_static(b"br"),
+            gzip: Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn pf2_a_purge_after_the_render_started_outdates_the_page_and_an_earlier_one_does_not() {
+        let marks = Marks::default();
+        marks.apply(1, &["item:7".to_owned()]);
+        let rendered_after = page(&["site", "item:7"], 1);
+        assert!(marks.is_valid(&rendered_after));
+        marks.apply(2, &["item:7".to_owned()]);
+        assert!(!marks.is_valid(&rendered_after), "purged after its render began");
+        assert!(marks.is_valid(&page(&["site", "item:8"], 1)), "other tags untouched");
+    }
+
+    #[test]
+    fn pf2_pages_survive_the_trip_through_redis_bytes_and_truncation_is_refused() {
+        let original = page(&["site", "list:home"], 5);
+        let raw = encode(&original).expect("encode");
+        let back = decode(&raw).expect("decode");
+        assert_eq!(
+            (back.tags, back.filled_seq, back.body, back.brotli),
+            (original.tags, 5, original.body, original.brotli)
+        );
+        assert!(decode(&raw[..raw.len() - 1]).is_none());
+        assert_eq!(
+            parse_purge_message(&purge_message(9, &["a".into(), "b".into()])),
+            Some((9, vec!["a".into(), "b".into()]))
+        );
+    }
+
+    #[test]
+    fn pf2_accept_encoding_honours_q_zero() {
+        assert!(accepts("gzip, deflate, br", "br"));
+        assert!(!accepts("gzip, br;q=0", "br"));
+        assert!(accepts("br;q=0.5", "br"));
+        assert!(!accepts("identity", "gzip"));
+    }
+}

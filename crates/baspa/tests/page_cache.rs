@@ -1,0 +1,309 @@
+//! Page cache tests (issue 7, PF-2): purges leave no stale page in any language, HTTP caching
+//! (ETag, 304, precompressed bodies), cached pages while the database is down, Redis shared by
+//! two app instances, Redis unreachable. Every page of the cached app is compared with the same
+//! page from a second app on the same database with the cache off: the oracle of "not stale".
+
+#![allow(clippy::expect_used)] // tests stop at the first broken expectation
+
+use std::io::Read;
+
+use baspa_actions::{Actor, Ctx, TranslationInput};
+use baspa_domain::{ItemId, ItemKind, Slug};
+use baspa_site::page_cache::PageCacheConfig;
+use baspa_testkit::app::TestApp;
+use baspa_testkit::builders::{lang, news_languages, published};
+use baspa_testkit::{AppOptions, spawn_app_with, storage_test};
+
+fn cached() -> AppOptions {
+    AppOptions { cache: Some(PageCacheConfig::default()), monitor: Some(lenient()), ..Default::default() }
+}
+
+/// These tests visit hundreds of pages, many of them 404s, from one address.
+fn lenient() -> baspa_site::monitor::MonitorConfig {
+    baspa_site::monitor::MonitorConfig {
+        requests_per_minute: 100_000,
+        pages_per_minute: 100_000,
+        not_found_per_minute: 100_000,
+        agent_requests_per_minute: 100_000,
+        ..Default::default()
+    }
+}
+
+/// Every page the test site has, on both language hosts (old and new article addresses too).
+fn pages() -> Vec<(&'static str, String)> {
+    let month = baspa_domain::time::now().format("/archive/%Y/%m/").to_string();
+    let mut out = Vec::new();
+    for host in ["baq.test", "rus.baq.test"] {
+        for path in [
+            "/",
+            "/sec-a/",
+            "/sec-b/",
+            "/sec-a/first-title",
+            "/sec-b/first-title",
+            "/sec-a/pervyi",
+            "/sec-b/pervyi",
+            "/sec-b/other-story",
+            "/feed.xml",
+            "/atom.xml",
+            "/sec-a/feed.xml",
+            "/sec-b/feed.xml",
+            "/sitemap-kk.xml",
+            "/sitemap-ru.xml",
+            "/sitemap-news.xml",
+            "/robots.txt",
+        ] {
+            out.push((host, path.to_owned()));
+        }
+        out.push((host, month.clone()));
+    }
+    out
+}
+
+/// Fills the cache with every page (twice, so the second answer must be a hit when cacheable).
+async fn warm(app: &TestApp) {
+    for (host, path) in pages() {
+        let first = app.get(host, &path).await;
+        if first.status == 200 {
+            let again = app.get(host, &path).await;
+            assert_eq!(again.header("x-cache"), Some("hit"), "{host}{path} is cached after one visit");
+        }
+    }
+}
+
+/// Each page from the cached app equals the page rendered now by the uncached one.
+async fn assert_nothing_stale(cached: &TestApp, fresh: &TestApp, step: &str) {
+    for (host, path) in pages() {
+        let from_cache = cached.get(host, &path).await;
+        let rendered = fresh.get(host, &path).await;
+        assert_eq!(from_cache.status, rendered.status, "{step}: status of {host}{path}");
+        if rendered.status == 200 {
+            assert!(from_cache.body == rendered.body, "{step}: {host}{path} is stale:\n{}", from_cache.body);
+        }
+    }
+}
+
+async fn add_second_app(app: &TestApp, options: AppOptions) -> TestApp {
+    spawn_app_with(app.db.alias(app.db.db.clone()), options).await
+}
+
+storage_test!(
+    /// PF-2 acceptance: publish, update, translate, move between sections and unpublish each
+    /// leave no stale page in any language once the purge job ran (home, sections, the entry,
+    /// feeds, sitemaps, archive), while untouched pages stay cached.
+    async fn pf2_every_change_purges_exactly_the_pages_that_show_it_in_every_language(t: TestDb) {
+        news_languages(&t.db).await;
+        let now = baspa_domain::time::now();
+        let sec = |kk: &'static str| [("kk", kk, ""), ("ru", kk, "")];
+        let a = published(&t.db, ItemKind::Section, None, None, &sec("Sec A"), now).await;
+        let b = published(&t.db, ItemKind::Section, None, None, &sec("Sec B"), now).await;
+        published(&t.db, ItemKind::Article, Some(b.item_id), None, &[("kk", "Other story", "<p>x</p>")], now).await;
+        let db = t.db.clone();
+        let app = spawn_app_with(t, cached()).await;
+        let oracle = add_second_app(&app, AppOptions { monitor: Some(lenient()), ..Default::default() }).await;
+        let actor = Actor::system("test");
+        let ctx = Ctx::new(&db, &actor);
+        // The set-up's own purges (languages, sections) run before anything is cached.
+        app.run_pending_jobs().await;
+
+        warm(&app).await;
+        let story =
+            published(&db, ItemKind::Article, Some(a.item_id), None, &[("kk", "First title", "<p>one</p>")], now).await;
+        app.run_pending_jobs().await;
+        assert_nothing_stale(&app, &oracle, "publish").await;
+        let untouched = app.get("baq.test", "/sec-b/other-story").await;
+        assert_eq!(untouched.header("x-cache"), Some("hit"), "a page that does not show the story stays cached");
+
+        warm(&app).await;
+        let kk = story.translation("kk").expect("kk");
+        let mut update = TranslationInput::new(lang("kk"), "First title, corrected", "<p>two</p>");
+        update.slug = Some(Slug::parse("first-title").expect("slug"));
+        baspa_actions::revise_translation(&ctx, kk, update, None).await.expect("revise");
+        baspa_actions::publish_translation(&ctx, kk, None).await.expect("publish update");
+        app.run_pending_jobs().await;
+        assert_nothing_stale(&app, &oracle, "update").await;
+        assert!(app.get("baq.test", "/").await.body.contains("First title, corrected"));
+
+        warm(&app).await;
+        let ru = baspa_actions::add_translation(
+            &ctx,
+            story.item_id,
+            TranslationInput::new(lang("ru"), "Pervyi", "<p>ru</p>"),
+        )
+        .await
+        .expect("translate");
+        baspa_actions::publish_translation(&ctx, ru, None).await.expect("publish ru");
+        app.run_pending_jobs().await;
+        assert_nothing_stale(&app, &oracle, "translate").await;
+        let kk_page = app.get("baq.test", "/sec-a/first-title").await;
+        assert!(kk_page.text().contains("hreflang=\"ru-KZ\""), "the kk page now names its ru version");
+
+        warm(&app).await;
+        baspa_actions::move_to_section(&ctx, story.item_id, Some(b.item_id)).await.expect("move");
+        app.run_pending_jobs().await;
+        assert_nothing_stale(&app, &oracle, "move").await;
+        assert!(!app.get("baq.test", "/sec-a/").await.body.contains("First title"));
+
+        warm(&app).await;
+        baspa_actions::unpublish_translation(&ctx, kk, None).await.expect("unpublish");
+        app.run_pending_jobs().await;
+        assert_nothing_stale(&app, &oracle, "unpublish").await;
+        assert!(!app.get("baq.test", "/").await.body.contains("First title"));
+
+        warm(&app).await;
+        baspa_actions::trash_item(&ctx, ItemId(story.item_id.0)).await.expect("trash");
+        app.run_pending_jobs().await;
+        assert_nothing_stale(&app, &oracle, "trash").await;
+    }
+);
+
+fn decompressed(encoding: &str, body: &[u8]) -> String {
+    let mut out = String::new();
+    match encoding {
+        "br" => brotli::Decompressor::new(body, 4096).read_to_string(&mut out).expect("brotli"),
+        "gzip" => flate2::read::GzDecoder::new(body).read_to_string(&mut out).expect("gzip"),
+        other => panic!("unexpected encoding {other}"),
+    };
+    out
+}
+
+storage_test!(
+    /// PF-2 HTTP caching: brotli and gzip bodies made at fill time decode to the same page, the
+    /// ETag answers 304, the CSP allows the inline style by its hash (no nonce in a stored page),
+    /// and the CDN headers are there.
+    async fn pf2_cached_pages_answer_304_and_come_precompressed(t: TestDb) {
+        news_languages(&t.db).await;
+        let now = baspa_domain::time::now();
+        published(&t.db, ItemKind::Article, None, None, &[("kk", "Compressed story", "<p>text</p>")], now).await;
+        let app = spawn_app_with(t, cached()).await;
+        let plain = app.get("baq.test", "/compressed-story").await;
+        assert_eq!(plain.status, 200);
+        assert_eq!(plain.header("x-cache"), Some("miss"));
+        let csp = plain.header("content-security-policy").expect("csp").to_owned();
+        assert!(csp.contains("style-src 'self' 'sha256-") && !csp.contains("nonce"), "hash-based CSP: {csp}");
+        assert!(plain.header("cache-control").is_some_and(|c| c.contains("s-maxage=")));
+        assert!(plain.header("surrogate-key").is_some_and(|k| k.split(' ').any(|t| t.starts_with("item:"))));
+        let etag = plain.header("etag").expect("etag").to_owned();
+        for encoding in ["br", "gzip"] {
+            let url = format!("http://{}/compressed-story", app.addr);
+            let res = reqwest::Client::new()
+                .get(&url)
+                .header("host", "baq.test")
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some(encoding));
+            let bytes = res.bytes().await.expect("body");
+            assert_eq!(decompressed(encoding, &bytes), plain.body, "{encoding} body decodes to the page");
+        }
+        let not_modified = app.get_with("baq.test", "/compressed-story", &[("if-none-match", &etag)]).await;
+        assert_eq!(not_modified.status, 304);
+        assert!(not_modified.body.is_empty());
+        let changed = app.get_with("baq.test", "/compressed-story", &[("if-none-match", "\"other\"")]).await;
+        assert_eq!(changed.status, 200);
+        let staff = app.get_with("baq.test", "/compressed-story", &[("cookie", "baspa_admin=abc")]).await;
+        assert_eq!(staff.header("x-cache"), None, "a visitor with a session cookie is never served from the cache");
+    }
+);
+
+storage_test!(
+    /// PF-2 stale-if-error acceptance: with the database stopped, cached pages still answer 200
+    /// (purged ones too, marked stale), and a page never cached gets the generic error page.
+    async fn pf2_with_the_database_down_cached_pages_still_answer_200(t: TestDb) {
+        news_languages(&t.db).await;
+        let now = baspa_domain::time::now();
+        let story =
+            published(&t.db, ItemKind::Article, None, None, &[("kk", "Survivor", "<p>still here</p>")], now).await;
+        published(&t.db, ItemKind::Article, None, None, &[("kk", "Bystander", "<p>untouched</p>")], now).await;
+        let app = spawn_app_with(t, cached()).await;
+        app.run_pending_jobs().await;
+        for path in ["/survivor", "/bystander", "/"] {
+            assert_eq!(app.get("baq.test", path).await.status, 200);
+        }
+        app.cache.purge(&[format!("item:{}", story.item_id.0)]).await;
+        app.db.db.close_by_ref().await.expect("stop the database");
+        let bystander = app.get("baq.test", "/bystander").await;
+        assert_eq!((bystander.status, bystander.header("x-cache")), (200, Some("hit")));
+        for path in ["/survivor", "/"] {
+            let purged = app.get("baq.test", path).await;
+            assert_eq!((purged.status, purged.header("x-cache")), (200, Some("stale")), "{path}");
+            assert!(purged.body.contains("still here") || path == "/", "{path}");
+        }
+        let never = app.get("baq.test", "/never-seen").await;
+        assert_eq!(never.status, 500);
+        assert!(!never.body.contains("pool") && !never.body.contains("closed"), "no internals on the error page");
+    }
+);
+
+storage_test!(
+    /// PF-2 several nodes: two app instances share Redis; a page cached by one is a hit on the
+    /// other, and a purge on one reaches the other over pub/sub within a second.
+    async fn pf2_two_instances_share_pages_and_purges_through_redis(t: TestDb) {
+        let Some(redis) = baspa_testkit::redis_url() else { return };
+        news_languages(&t.db).await;
+        let now = baspa_domain::time::now();
+        let story = published(&t.db, ItemKind::Article, None, None, &[("kk", "Shared", "<p>v1</p>")], now).await;
+        let config = PageCacheConfig {
+            redis_url: Some(redis),
+            redis_prefix: baspa_testkit::unique_redis_prefix(),
+            ..PageCacheConfig::default()
+        };
+        let db = t.db.clone();
+        let one = spawn_app_with(t, AppOptions { cache: Some(config.clone()), ..Default::default() }).await;
+        let two = add_second_app(&one, AppOptions { cache: Some(config), ..Default::default() }).await;
+        // Let both subscribe before anything is purged.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(one.get("baq.test", "/shared").await.header("x-cache"), Some("miss"));
+        let on_two = two.get("baq.test", "/shared").await;
+        assert_eq!(on_two.header("x-cache"), Some("hit"), "the page one rendered is shared through Redis");
+        assert_eq!(two.get("baq.test", "/shared").await.header("x-cache"), Some("hit"));
+
+        let actor = Actor::system("test");
+        let ctx = Ctx::new(&db, &actor);
+        let kk = story.translation("kk").expect("kk");
+        let mut update = TranslationInput::new(lang("kk"), "Shared", "<p>v2</p>");
+        update.slug = Some(Slug::parse("shared").expect("slug"));
+        baspa_actions::revise_translation(&ctx, kk, update, None).await.expect("revise");
+        baspa_actions::publish_translation(&ctx, kk, None).await.expect("publish");
+        // The purge job runs on node one only.
+        one.run_pending_jobs().await;
+        let started = std::time::Instant::now();
+        loop {
+            let page = two.get("baq.test", "/shared").await;
+            if page.body.contains("v2") {
+                break;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(1), "node two still serves the old page");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+);
+
+storage_test!(
+    /// PF-2 Redis down: with Redis unreachable the node serves and caches from its own memory
+    /// and its purges still work locally.
+    async fn pf2_with_redis_unreachable_the_node_keeps_serving_from_memory(t: TestDb) {
+        news_languages(&t.db).await;
+        let now = baspa_domain::time::now();
+        let story = published(&t.db, ItemKind::Article, None, None, &[("kk", "Alone", "<p>v1</p>")], now).await;
+        let closed_port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let config = PageCacheConfig {
+            redis_url: Some(format!("redis://127.0.0.1:{closed_port}/")),
+            ..PageCacheConfig::default()
+        };
+        let db = t.db.clone();
+        let app = spawn_app_with(t, AppOptions { cache: Some(config), ..Default::default() }).await;
+        assert_eq!(app.get("baq.test", "/alone").await.status, 200);
+        let again = app.get("baq.test", "/alone").await;
+        assert_eq!((again.status, again.header("x-cache")), (200, Some("hit")));
+        let actor = Actor::system("test");
+        let ctx = Ctx::new(&db, &actor);
+        let kk = story.translation("kk").expect("kk");
+        let mut update = TranslationInput::new(lang("kk"), "Alone", "<p>v2</p>");
+        update.slug = Some(Slug::parse("alone").expect("slug"));
+        baspa_actions::revise_translation(&ctx, kk, update, None).await.expect("revise");
+        baspa_actions::publish_translation(&ctx, kk, None).await.expect("publish");
+        app.run_pending_jobs().await;
+        assert!(app.get("baq.test", "/alone").await.body.contains("v2"), "the local purge worked");
+    }
+);
