@@ -843,6 +843,38 @@ pub async fn variants_of(db: &impl ConnectionTrait, id: MediaId) -> Result<Vec<m
         .await?)
 }
 
+/// Ids of every stored raster image, oldest first (for converting the whole library).
+pub async fn image_media_ids(db: &impl ConnectionTrait) -> Result<Vec<i64>, StoreError> {
+    Ok(media::Entity::find()
+        .filter(media::Column::Mime.is_in(["image/jpeg", "image/png", "image/gif", "image/webp"]))
+        .order_by_asc(media::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect())
+}
+
+/// The variants of several media rows, by media id (one query for a whole page of cards).
+pub async fn variants_of_many(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<media_variant::Model>>, StoreError> {
+    let mut out: HashMap<i64, Vec<media_variant::Model>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for v in media_variant::Entity::find()
+        .filter(media_variant::Column::MediaId.is_in(ids.iter().copied()))
+        .order_by_asc(media_variant::Column::Width)
+        .all(db)
+        .await?
+    {
+        out.entry(v.media_id).or_default().push(v);
+    }
+    Ok(out)
+}
+
 /// The MIME type of a stored file by its key: an original or one of its variants.
 pub async fn stored_file_mime(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>, StoreError> {
     if let Some(m) = media_by_storage_key(db, key).await? {

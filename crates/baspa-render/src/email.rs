@@ -45,9 +45,38 @@ pub fn embed_videos(html: &str) -> String {
     out
 }
 
+/// Images inside a text load lazily and decode off the main thread (PF-4): the entry's own
+/// featured image is the one above the fold. Bodies are sanitised on save, so every image is a
+/// plain `<img ` start tag; one that already says how to load is left alone.
+pub fn lazy_images(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut rest = html;
+    while let Some(at) = rest.find("<img ") {
+        let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e);
+        out.push_str(&rest[..at]);
+        if rest[at..tag_end].contains("loading=") {
+            out.push_str("<img ");
+        } else {
+            out.push_str("<img loading=\"lazy\" decoding=\"async\" ");
+        }
+        rest = &rest[at + "<img ".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pf4_body_images_load_lazily() {
+        let html = r#"<p>a</p><img src="/media/a.jpg" alt="A"><img loading="eager" src="/b.jpg">"#;
+        assert_eq!(
+            lazy_images(html),
+            r#"<p>a</p><img loading="lazy" decoding="async" src="/media/a.jpg" alt="A"><img loading="eager" src="/b.jpg">"#
+        );
+    }
 
     #[test]
     fn cm2_video_embeds_become_players() {

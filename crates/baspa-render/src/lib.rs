@@ -30,7 +30,7 @@ pub fn escape_html(text: &str) -> String {
     }
     out
 }
-pub use email::{embed_videos, obfuscate_emails};
+pub use email::{embed_videos, lazy_images, obfuscate_emails};
 pub use i18n::translate;
 
 /// The embedded default theme. Loaded once; a theme directory override arrives with the theming

@@ -69,6 +69,8 @@ pub struct Image {
     pub alt: String,
     pub width: Option<i32>,
     pub height: Option<i32>,
+    /// The WebP variants as a `srcset` (`/media/…-w480.webp 480w, …`); empty until they exist.
+    pub webp_srcset: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -9,14 +9,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use baspa_db::content::{self as store, EntryFilter};
-use baspa_db::entity::{item, media, translation};
+use baspa_db::entity::{item, media, media_variant, translation};
 use baspa_db::{languages, users};
 use baspa_domain::{ContentStatus, ItemId, ItemKind, LanguageSpec, UserId};
 use baspa_render::view::{
     Alternate, Card, Chrome, Comment, EntryView, ErrorView, HomeView, Image, LanguageLink, Link, SectionBlock,
     SectionView,
 };
-use baspa_render::{embed_videos, obfuscate_emails, translate};
+use baspa_render::{embed_videos, lazy_images, obfuscate_emails, translate};
 use serde_json::Value;
 
 use crate::headers::{CspNonce, RequestId};
@@ -216,9 +216,31 @@ pub(crate) fn entry_path(sections: &Sections, item: &item::Model, t: &translatio
     }
 }
 
-fn image_of(m: &media::Model, lang: &str, fallback_alt: &str) -> Image {
+fn image_of(m: &media::Model, variants: &[media_variant::Model], lang: &str, fallback_alt: &str) -> Image {
     let alt = m.alt.get(lang).and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(fallback_alt).to_owned();
-    Image { src: format!("/media/{}", m.storage_key), alt, width: m.width, height: m.height }
+    let webp_srcset = variants
+        .iter()
+        .filter(|v| v.mime == "image/webp")
+        .map(|v| format!("/media/{} {}w", v.storage_key, v.width))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Image { src: format!("/media/{}", m.storage_key), alt, width: m.width, height: m.height, webp_srcset }
+}
+
+/// Media rows with their variants, by id: two queries for any number of images.
+async fn images(
+    state: &SiteState,
+    ids: &[i64],
+) -> Result<HashMap<i64, (media::Model, Vec<media_variant::Model>)>, SiteError> {
+    let mut variants = store::variants_of_many(&state.db, ids).await?;
+    Ok(store::media_by_ids(&state.db, ids)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let v = variants.remove(&m.id).unwrap_or_default();
+            (m.id, (m, v))
+        })
+        .collect())
 }
 
 pub(crate) async fn cards(
@@ -231,8 +253,7 @@ pub(crate) async fn cards(
         visit.tag(format!("item:{}", i.id));
     }
     let media_ids: Vec<i64> = rows.iter().filter_map(|(_, i)| i.featured_media_id).collect();
-    let media: HashMap<i64, media::Model> =
-        store::media_by_ids(&state.db, &media_ids).await?.into_iter().map(|m| (m.id, m)).collect();
+    let media = images(state, &media_ids).await?;
     Ok(rows
         .into_iter()
         .map(|(t, i)| Card {
@@ -240,7 +261,7 @@ pub(crate) async fn cards(
             excerpt: t.excerpt.clone(),
             published_at: t.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
             section: i.section_id.and_then(|s| sections.link(s, visit)),
-            image: i.featured_media_id.and_then(|m| media.get(&m)).map(|m| image_of(m, visit.code(), &t.title)),
+            image: i.featured_media_id.and_then(|m| media.get(&m)).map(|(m, v)| image_of(m, v, visit.code(), &t.title)),
             title: t.title,
         })
         .collect())
@@ -529,7 +550,7 @@ async fn section_page(state: &SiteState, visit: &Visit, sections: &Sections, id:
         ),
         heading: t.title.clone(),
         description: t.excerpt.clone(),
-        body_html: obfuscate_emails(&embed_videos(&t.body)),
+        body_html: obfuscate_emails(&lazy_images(&embed_videos(&t.body))),
         breadcrumbs: sections.breadcrumbs(id, visit).into_iter().rev().skip(1).rev().collect(),
         children: sections.children(Some(id), visit),
         cards: cards(state, visit, sections, rows).await?,
@@ -560,7 +581,7 @@ async fn entry_page(
         None => HashMap::new(),
     };
     let image = match item.featured_media_id {
-        Some(m) => store::media_by_ids(&state.db, &[m]).await?.first().map(|m| image_of(m, visit.code(), &t.title)),
+        Some(m) => images(state, &[m]).await?.get(&m).map(|(m, v)| image_of(m, v, visit.code(), &t.title)),
         None => None,
     };
     let author = match item.author_id {
@@ -600,7 +621,7 @@ async fn entry_page(
         ),
         heading: t.title.clone(),
         excerpt: t.excerpt.clone(),
-        body_html: obfuscate_emails(&embed_videos(&t.body)),
+        body_html: obfuscate_emails(&lazy_images(&embed_videos(&t.body))),
         published_at: t.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
         author,
         author_href,
@@ -663,7 +684,7 @@ async fn simple_page(
         ),
         heading: t.title.clone(),
         excerpt: String::new(),
-        body_html: obfuscate_emails(&embed_videos(&t.body)),
+        body_html: obfuscate_emails(&lazy_images(&embed_videos(&t.body))),
         published_at: String::new(),
         author: None,
         author_href: None,

@@ -89,6 +89,11 @@ pub enum Command {
         #[command(subcommand)]
         command: IntegrityCommand,
     },
+    /// The media library: `convert-all` makes the WebP variants of every image (PF-5).
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -117,6 +122,18 @@ pub enum UserCommand {
     List,
     /// Set a new password (from BASPA_NEW_PASSWORD, or generated and printed).
     Passwd { email: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MediaCommand {
+    /// Make the WebP variants of every image that lacks them (uploads, migrated files), on all
+    /// cores, with a progress bar. Safe to interrupt: a re-run skips finished images and redoes
+    /// only an unfinished one.
+    ConvertAll {
+        /// Images converted at once; default: the number of cores.
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -295,6 +312,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Integrity { command: IntegrityCommand::Check } => {
             let db = serve::open_database(&config).await?;
             crate::journal::integrity_check(&config, &db).await
+        }
+        Command::Media { command: MediaCommand::ConvertAll { jobs } } => {
+            let db = serve::open_database(&config).await?;
+            crate::media::convert_all(&config, &db, jobs).await
         }
         Command::Search { command: SearchCommand::Reindex } => {
             let db = serve::open_database(&config).await?;

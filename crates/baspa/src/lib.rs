@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod journal;
+pub mod media;
 pub mod search;
 pub mod serve;
 pub mod tls;
