@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Throughput and latency of uncached page rendering: the Kazakh home page, one Kazakh article and
-# the Russian home page of the news demo, under wrk on loopback, against nginx serving the same
-# bytes from files. See bench/README.md; results go to docs/perf.md.
+# Throughput and latency of page serving: the Kazakh home page, one Kazakh article and the
+# Russian home page of the news demo, under wrk on loopback, against nginx serving the same
+# bytes from files. CACHE=on measures the page cache (each page is cached by the first GET),
+# CACHE=off the renderer. See bench/README.md; results go to docs/perf.md.
 #
-# Variables (all optional): BENCH_OUT (/tmp/baspa-bench-results), BASPA_PORT (18082),
+# Variables (all optional): CACHE (on), BENCH_OUT (/tmp/baspa-bench-results), BASPA_PORT (18082),
 # NGINX_PORT (18083), WRK_SECONDS (10), WRK_THREADS (2), WRK_CONNECTIONS (16),
 # START_TIMEOUT_S (60), BASPA_BIN (skip the build).
 set -euo pipefail
@@ -17,6 +18,8 @@ WRK_SECONDS=${WRK_SECONDS:-10}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-16}
 START_TIMEOUT_S=${START_TIMEOUT_S:-60}
+CACHE=${CACHE:-on}
+case $CACHE in on) CACHE_ENABLED=true ;; off) CACHE_ENABLED=false ;; *) echo "error: CACHE must be on or off" >&2; exit 1 ;; esac
 HOST_KK=baq.localhost
 HOST_RU=rus.baq.localhost
 
@@ -129,7 +132,10 @@ BASPA_LOG=error "$BIN" --data-dir "$DATA" demo --no-serve >"$WORK/demo.out" 2>"$
     { echo "error: demo --no-serve failed:" >&2; tail -n 20 "$WORK/demo.err" >&2; exit 1; }
 
 # ---- baspa -------------------------------------------------------------------------------------
-start_server baspa "$BASPA_PORT" "$HOST_KK" "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$BASPA_PORT"
+# wrk is one client address sending thousands of requests a second: exactly what the monitor's
+# per-address limits (SC-7) refuse, so they are off here (the monitor still runs).
+start_server baspa "$BASPA_PORT" "$HOST_KK" env BASPA__CACHE__ENABLED=$CACHE_ENABLED \
+    BASPA__SECURITY__REQUESTS_PER_MINUTE=0 BASPA__SECURITY__PAGES_PER_MINUTE=0 "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$BASPA_PORT"
 
 # One article: the first <loc> of the Kazakh sitemap whose path is exactly /section/slug (no
 # trailing slash, which marks sections and subsections; not a /tag/ page).
@@ -235,8 +241,8 @@ res_json() { # res_json "RPS P50 P99 NON2XX ERR LOAD1"
         "$rps" "$p50" "$p99" "$non2xx" "$err" "$l0"
 }
 {
-    printf '{"bench":"pages","date":"%s","cpus":%s,"loadavg_1m_start":%s,"loadavg_1m_end":%s,"data":"demo news (fresh data dir)","cache":"none",' \
-        "$date_start" "$(nproc)" "$load_start" "$load_end"
+    printf '{"bench":"pages","date":"%s","cpus":%s,"loadavg_1m_start":%s,"loadavg_1m_end":%s,"data":"demo news (fresh data dir)","cache":"%s",' \
+        "$date_start" "$(nproc)" "$load_start" "$load_end" "$CACHE"
     printf '"wrk":{"threads":%s,"connections":%s,"seconds":%s},"baspa_vm_hwm_kb":%s,"pages":{' \
         "$WRK_THREADS" "$WRK_CONNECTIONS" "$WRK_SECONDS" "${b_hwm:-null}"
     sep=""
@@ -251,7 +257,8 @@ res_json() { # res_json "RPS P50 P99 NON2XX ERR LOAD1"
         sep=","
     done
     printf '}}\n'
-} >"$OUT/pages.json"
+} >"$OUT/pages-cache-$CACHE-c$WRK_CONNECTIONS.json"
+cp "$OUT/pages-cache-$CACHE-c$WRK_CONNECTIONS.json" "$OUT/pages.json"
 echo "== 1-minute load average: $load_start at the start, $load_end at the end ($(nproc) cores)" >&2
 echo "== results in $OUT (pages.json, wrk-pages-*.txt, pages-*.html)" >&2
 cat "$OUT/pages.json"

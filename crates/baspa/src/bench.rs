@@ -119,7 +119,7 @@ async fn seed_bare_rows(db: &DatabaseConnection, count: u32) -> anyhow::Result<f
                     item_id: baspa_domain::ItemId(item.id),
                     lang,
                     status: ContentStatus::Published,
-                    slug_scope: "bare".into(),
+                    slug_scope: ItemKind::Article.slug_scope(None),
                     content,
                     published_at: Some(now),
                 },
@@ -280,6 +280,86 @@ pub async fn journal(
         json!({"backend": backend, "entries": report.journal_entries, "seed_s": (seed_s * 10.0).round() / 10.0,
                "verify_s": (verify_s * 1000.0).round() / 1000.0,
                "entries_per_s": (report.journal_entries as f64 / verify_s).round()})
+    );
+    Ok(())
+}
+
+/// `bench seed-bare`: the languages, then `count` bare articles.
+pub async fn seed_bare(db: &DatabaseConnection, count: u32) -> anyhow::Result<f64> {
+    ensure_languages(db).await?;
+    seed_bare_rows(db, count).await
+}
+
+/// `bench article`: one published article through the actions; returns its path.
+pub async fn article(db: &DatabaseConnection, lang: &str, title: &str, body: &str) -> anyhow::Result<String> {
+    ensure_languages(db).await?;
+    let actor = Actor::system("bench");
+    let ctx = Ctx::new(db, &actor);
+    let lang = LangCode::parse(lang)?;
+    let created = baspa_actions::create_item(
+        &ctx,
+        NewItemInput::new(ItemKind::Article, vec![TranslationInput::new(lang, title, body)]),
+    )
+    .await?;
+    let (_, id) = created.translations.first().ok_or_else(|| anyhow::anyhow!("no translation created"))?;
+    baspa_actions::publish_translation(&ctx, *id, None).await?;
+    let row = store::get_translation(db, *id).await?;
+    Ok(format!("/{}", row.slug))
+}
+
+/// A photo-like JPEG: gradients with noise, so the encoders do real work.
+fn synthetic_photo(width: u32, height: u32, seed: u32) -> anyhow::Result<Vec<u8>> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        let n = (x.wrapping_mul(7919) ^ y.wrapping_mul(104_729) ^ seed).wrapping_mul(2_654_435_761) >> 26;
+        image::Rgb([((x / 16 + seed) % 256) as u8, ((y / 12) % 256) as u8, (n as u8).wrapping_add(90)])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg)?;
+    Ok(out.into_inner())
+}
+
+/// `bench webp`: the time to make every variant of one 4000×3000 JPEG (median of 3), then
+/// `images` such photos on all cores at once.
+pub fn webp(images: u32, quality: f32) -> anyhow::Result<()> {
+    let photos: Vec<Vec<u8>> = (0..images.max(1)).map(|i| synthetic_photo(4000, 3000, i)).collect::<Result<_, _>>()?;
+    let mut single = Vec::new();
+    let mut webp_bytes = 0;
+    for photo in photos.iter().take(3) {
+        let started = Instant::now();
+        let variants = baspa_media::webp_variants(photo, &baspa_media::VARIANT_WIDTHS, quality)?;
+        single.push(started.elapsed().as_secs_f64());
+        webp_bytes = variants.iter().map(|v| v.webp.len()).sum();
+    }
+    single.sort_by(f64::total_cmp);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let started = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..cores)
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(photo) = photos.get(i) else { return Ok(()) };
+                        baspa_media::webp_variants(photo, &baspa_media::VARIANT_WIDTHS, quality)?;
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().map_err(|_| anyhow::anyhow!("a worker panicked"))??;
+        }
+        Ok(())
+    })?;
+    let parallel = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        json!({
+            "bench": "webp", "date": chrono::Utc::now().to_rfc3339(), "width": 4000, "height": 3000,
+            "jpeg_bytes": photos[0].len(), "variants_bytes": webp_bytes, "quality": quality,
+            "one_image_s_median": single[single.len() / 2], "one_image_s_runs": single,
+            "images": photos.len(), "cores": cores, "images_per_s": photos.len() as f64 / parallel,
+        })
     );
     Ok(())
 }

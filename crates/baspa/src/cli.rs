@@ -155,6 +155,29 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10_000)]
         articles: u32,
     },
+    /// Add N published kk+ru articles as bare rows (no journal, revisions or jobs): a large site
+    /// in minutes, for memory measurements (`/bare-N` pages).
+    SeedBare {
+        #[arg(long, default_value_t = 100_000)]
+        articles: u32,
+    },
+    /// Create and publish one article (for comparing the same content with another CMS); prints
+    /// its path.
+    Article {
+        #[arg(long, default_value = "kk")]
+        lang: String,
+        #[arg(long)]
+        title: String,
+        /// A file with the body HTML (sanitised on save like any other).
+        #[arg(long)]
+        body_file: PathBuf,
+    },
+    /// WebP variants of synthetic 4000×3000 photos: one image's time and images/s on all cores
+    /// (one JSON line).
+    Webp {
+        #[arg(long, default_value_t = 8)]
+        images: u32,
+    },
     /// Measure insert and read throughput on the configured database (one JSON line).
     Storage {
         #[arg(long, default_value_t = 1_000)]
@@ -289,6 +312,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = serve::open_database(&config).await?;
             match command {
                 BenchCommand::AdminList { articles } => crate::bench::admin_list(&config, db, articles).await?,
+                BenchCommand::SeedBare { articles } => {
+                    let rate = crate::bench::seed_bare(&db, articles).await?;
+                    println!("seeded {articles} bare articles x 2 languages at {rate:.0} articles/s");
+                }
+                BenchCommand::Article { lang, title, body_file } => {
+                    let body = std::fs::read_to_string(&body_file)?;
+                    println!("{}", crate::bench::article(&db, &lang, &title, &body).await?);
+                }
+                BenchCommand::Webp { images } => crate::bench::webp(images, config.media.quality())?,
                 BenchCommand::Seed { articles } => {
                     let rate = crate::bench::seed_articles(&db, articles, "seed").await?;
                     println!("seeded {articles} articles x 2 languages at {rate:.0} articles/s");
