@@ -87,6 +87,36 @@ pub struct CachedPage {
     pub brotli: Bytes,
     #[serde(skip)]
     pub gzip: Bytes,
+    /// The answer's fixed headers, built once (`prepare`) so a hit only copies them.
+    #[serde(skip)]
+    fixed: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl CachedPage {
+    /// Builds the headers every answer from this page carries.
+    fn prepare(mut self, fresh_for: Duration) -> Self {
+        let last_modified = chrono::DateTime::from_timestamp(self.filled_at, 0)
+            .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+            .unwrap_or_default();
+        let cache_control = format!(
+            "public, max-age=60, s-maxage={}, stale-while-revalidate=60, stale-if-error=86400",
+            fresh_for.as_secs()
+        );
+        // Tags a CDN in front can purge by (Fastly/Varnish `Surrogate-Key`); ids only, no names.
+        let surrogate = self.tags.join(" ");
+        self.fixed = [
+            (header::ETAG, self.etag.as_str()),
+            (header::LAST_MODIFIED, last_modified.as_str()),
+            (header::CACHE_CONTROL, cache_control.as_str()),
+            (header::VARY, "Accept-Encoding"),
+            (header::CONTENT_SECURITY_POLICY, self.csp.as_str()),
+            (header::HeaderName::from_static("surrogate-key"), surrogate.as_str()),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| HeaderValue::from_str(value).ok().map(|v| (name, v)))
+        .collect();
+        self
+    }
 }
 
 /// What a lookup found.
@@ -208,7 +238,7 @@ impl PageCache {
             Some(page) => Some(page),
             None => match self.fetch_shared(key).await {
                 Some(page) => {
-                    let page = Arc::new(page);
+                    let page = Arc::new(page.prepare(self.config.fresh_for));
                     self.local.insert(key.to_owned(), page.clone());
                     Some(page)
                 }
@@ -233,18 +263,22 @@ impl PageCache {
         let RenderedPage { status, content_type, csp, body, tags, filled_seq } = page;
         let etag = format!("\"{}\"", &blake3::hash(&body).to_hex()[..20]);
         let (brotli, gzip) = compress(&body, quality);
-        let page = Arc::new(CachedPage {
-            status,
-            content_type,
-            csp,
-            etag,
-            filled_at: baspa_domain::time::now().timestamp(),
-            filled_seq,
-            tags,
-            body,
-            brotli,
-            gzip,
-        });
+        let page = Arc::new(
+            CachedPage {
+                status,
+                content_type,
+                csp,
+                etag,
+                filled_at: baspa_domain::time::now().timestamp(),
+                filled_seq,
+                tags,
+                body,
+                brotli,
+                gzip,
+                fixed: Vec::new(),
+            }
+            .prepare(self.config.fresh_for),
+        );
         if self.config.is_enabled && self.marks.is_valid(&page) {
             self.local.insert(key.to_owned(), page.clone());
             self.store_shared(key, &page).await;
@@ -590,7 +624,7 @@ impl Freshness {
 
 /// The answer to a visitor from a cached page: `304` when their copy is current, else the body
 /// in the best encoding they accept.
-pub fn respond(page: &CachedPage, request: &HeaderMap, freshness: Freshness, fresh_for: Duration) -> Response {
+pub fn respond(page: &CachedPage, request: &HeaderMap, freshness: Freshness) -> Response {
     let if_none_match = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     let is_current = if_none_match.is_some_and(|v| {
         v.split(',').any(|tag| {
@@ -598,19 +632,12 @@ pub fn respond(page: &CachedPage, request: &HeaderMap, freshness: Freshness, fre
             tag == "*" || tag.trim_start_matches("W/") == page.etag
         })
     });
-    let last_modified = chrono::DateTime::from_timestamp(page.filled_at, 0)
-        .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
-        .unwrap_or_default();
     let is_unmodified_since = if_none_match.is_none()
         && request
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
             .is_some_and(|since| since.timestamp() >= page.filled_at);
-    let cache_control = format!(
-        "public, max-age=60, s-maxage={}, stale-while-revalidate=60, stale-if-error=86400",
-        fresh_for.as_secs()
-    );
     let mut res = if is_current || is_unmodified_since {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -632,20 +659,8 @@ pub fn respond(page: &CachedPage, request: &HeaderMap, freshness: Freshness, fre
         res
     };
     let h = res.headers_mut();
-    for (name, value) in [
-        (header::ETAG, page.etag.as_str()),
-        (header::LAST_MODIFIED, last_modified.as_str()),
-        (header::CACHE_CONTROL, cache_control.as_str()),
-        (header::VARY, "Accept-Encoding"),
-        (header::CONTENT_SECURITY_POLICY, page.csp.as_str()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            h.insert(name, v);
-        }
-    }
-    // Tags a CDN in front can purge by (Fastly/Varnish `Surrogate-Key`); ids only, no names.
-    if let Ok(v) = HeaderValue::from_str(&page.tags.join(" ")) {
-        h.insert("surrogate-key", v);
+    for (name, value) in &page.fixed {
+        h.insert(name.clone(), value.clone());
     }
     h.insert("x-cache", HeaderValue::from_static(freshness.as_str()));
     res
@@ -740,6 +755,7 @@ mod tests {
             body: Bytes::from_static(b"<p>hello</p>"),
             brotli: Bytes::from_static(b"br"),
             gzip: Bytes::new(),
+            fixed: Vec::new(),
         }
     }
 

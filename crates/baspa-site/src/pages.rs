@@ -894,7 +894,7 @@ pub async fn any_page(
     let host = header_str(header::HOST).unwrap_or("localhost").to_owned();
     let path = uri.path().to_owned();
     let languages = match state.languages.get(&state.cache, || languages::list(&state.db)).await {
-        Ok(l) => l.as_ref().clone(),
+        Ok(l) => l,
         Err(e) => return error_page(&state, None, &SiteError::Db(e), &request_id.0),
     };
     let is_crawler = negotiate::is_crawler(header_str(header::USER_AGENT).unwrap_or_default());
@@ -951,15 +951,26 @@ pub async fn any_page(
     let query = uri.query().unwrap_or_default().to_owned();
     let cache_key = (chose_language.is_none() && is_cacheable_request(&headers, &inner_path, &query))
         .then(|| format!("{}{}?{page}", host.to_ascii_lowercase(), path));
-    let visit = Visit { host, lang, languages, nonce: nonce.0, is_untranslated, page, query, tags: Default::default() };
-    let mut res = match cache_key {
-        Some(key) if state.cache.is_enabled() => {
-            cached_page(&state, visit, &inner_path, &path, &key, &headers, &request_id.0).await
+    let found = match &cache_key {
+        Some(key) if state.cache.is_enabled() => Some(state.cache.lookup(key).await),
+        _ => None,
+    };
+    let mut res = if let Some(crate::page_cache::Lookup::Fresh(page)) = &found {
+        // The hot path: no view-model, no database.
+        crate::page_cache::respond(page, &headers, crate::page_cache::Freshness::Hit)
+    } else {
+        let languages = languages.as_ref().clone();
+        let visit =
+            Visit { host, lang, languages, nonce: nonce.0, is_untranslated, page, query, tags: Default::default() };
+        match (cache_key, found) {
+            (Some(key), Some(found)) => {
+                cached_page(&state, visit, found, &inner_path, &path, &key, &headers, &request_id.0).await
+            }
+            _ => match dispatch(&state, &visit, &inner_path, &path).await {
+                Ok(res) => res,
+                Err(err) => error_page(&state, Some(&visit), &err, &request_id.0),
+            },
         }
-        _ => match dispatch(&state, &visit, &inner_path, &path).await {
-            Ok(res) => res,
-            Err(err) => error_page(&state, Some(&visit), &err, &request_id.0),
-        },
     };
     if is_entry_point {
         // This answer depended on the visitor's headers even though it did not redirect.
@@ -1000,9 +1011,11 @@ fn is_cacheable_request(headers: &HeaderMap, inner_path: &str, query: &str) -> b
 /// The page from the cache when it is there and valid; otherwise rendered, cached and answered.
 /// A stale page is answered at once and replaced in the background; a purged one only when the
 /// render fails (the database is down): a visitor gets yesterday's page rather than an error.
+#[allow(clippy::too_many_arguments)] // one request's parts, passed through once
 async fn cached_page(
     state: &SiteState,
     visit: Visit,
+    found: crate::page_cache::Lookup,
     inner_path: &str,
     path: &str,
     key: &str,
@@ -1010,9 +1023,8 @@ async fn cached_page(
     request_id: &str,
 ) -> Response {
     use crate::page_cache::{Freshness, Lookup, respond};
-    let fresh_for = state.cache.fresh_for();
-    let outdated = match state.cache.lookup(key).await {
-        Lookup::Fresh(page) => return respond(&page, headers, Freshness::Hit, fresh_for),
+    let outdated = match found {
+        Lookup::Fresh(page) => return respond(&page, headers, Freshness::Hit),
         Lookup::Stale(page) => {
             if state.cache.start_revalidation(key) {
                 let (state, visit, inner, path, key) =
@@ -1022,18 +1034,18 @@ async fn cached_page(
                     state.cache.end_revalidation(&key);
                 });
             }
-            return respond(&page, headers, Freshness::Stale, fresh_for);
+            return respond(&page, headers, Freshness::Stale);
         }
         Lookup::Outdated(page) => Some(page),
         Lookup::Miss => None,
     };
     match render_for_cache(state, &visit, inner_path, path, key).await {
-        Ok(Ok(page)) => respond(&page, headers, Freshness::Miss, fresh_for),
+        Ok(Ok(page)) => respond(&page, headers, Freshness::Miss),
         Ok(Err(res)) => res,
         Err(err) => match outdated {
             Some(page) if err.status().is_server_error() => {
                 tracing::warn!(request_id, error = %err, "render failed; serving the cached page");
-                respond(&page, headers, Freshness::Stale, fresh_for)
+                respond(&page, headers, Freshness::Stale)
             }
             _ => error_page(state, Some(&visit), &err, request_id),
         },
