@@ -386,9 +386,7 @@ impl PageCache {
     /// Takes the next sequence number in Redis, marks the tags and tells the other nodes.
     async fn publish_purge(&self, shared: &Shared, tags: &[String]) -> Result<u64, ()> {
         let mut conn = self.conn(shared).await.ok_or(())?;
-        let pending: Vec<Vec<String>> = shared.missed.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default();
-        let mut batches = pending;
-        batches.push(tags.to_vec());
+        let batches = [tags.to_vec()];
         let mut last = 0;
         for batch in &batches {
             let floor = self.marks.current();
@@ -426,18 +424,52 @@ impl PageCache {
         let mut pubsub = shared.client.get_async_pubsub().await?;
         pubsub.subscribe(channel(shared)).await?;
         self.resync(shared).await?;
+        self.replay_missed(shared).await;
+        let mut messages = pubsub.on_message();
+        // A subscription whose server went away may never end on its own: a ping every half
+        // second notices the outage, and the first ping after it starts over (subscribe, read
+        // every mark, replay this node's missed purges).
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut has_seen_outage = false;
+        loop {
+            tokio::select! {
+                msg = messages.next() => {
+                    let Some(msg) = msg else {
+                        return Err(redis::RedisError::from((redis::ErrorKind::Io, "purge channel closed")));
+                    };
+                    let Ok(text) = msg.get_payload::<String>() else { continue };
+                    if let Some((seq, tags)) = parse_purge_message(&text) {
+                        self.marks.apply(seq, &tags);
+                    }
+                }
+                _ = tick.tick() => {
+                    if !self.ping(shared).await {
+                        has_seen_outage = true;
+                    } else if has_seen_outage {
+                        return Err(redis::RedisError::from((redis::ErrorKind::Io, "redis came back")));
+                    } else {
+                        self.replay_missed(shared).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Publishes the purges this node made while Redis was unreachable (kept if it still is).
+    async fn replay_missed(&self, shared: &Shared) {
         let batches: Vec<Vec<String>> = shared.missed.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default();
         for batch in batches {
             self.purge(&batch).await;
         }
-        let mut messages = pubsub.on_message();
-        while let Some(msg) = messages.next().await {
-            let Ok(text) = msg.get_payload::<String>() else { continue };
-            if let Some((seq, tags)) = parse_purge_message(&text) {
-                self.marks.apply(seq, &tags);
-            }
+    }
+
+    async fn ping(&self, shared: &Shared) -> bool {
+        let Some(mut conn) = self.conn(shared).await else { return false };
+        let pong = tokio::time::timeout(REDIS_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut conn)).await;
+        match pong {
+            Ok(res) => self.seen(shared, res).is_ok(),
+            Err(_) => self.seen::<()>(shared, Err(timed_out())).is_ok(),
         }
-        Err(redis::RedisError::from((redis::ErrorKind::Io, "purge channel closed")))
     }
 
     async fn resync(&self, shared: &Shared) -> redis::RedisResult<()> {

@@ -307,3 +307,77 @@ storage_test!(
         assert!(app.get("baq.test", "/alone").await.body.contains("v2"), "the local purge worked");
     }
 );
+
+/// A private `redis-server` on a free loopback port, stopped on drop.
+struct PrivateRedis {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl PrivateRedis {
+    fn start_on(port: u16) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (apt-get install redis-server)");
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed().as_secs() < 10, "redis-server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Self { port, child }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+storage_test!(
+    /// PF-2 Redis outage and return: while Redis is down node one keeps serving and purges
+    /// locally; when Redis is back the purge is replayed, so node two (which kept the old page in
+    /// its memory) drops it too.
+    async fn pf2_a_purge_made_while_redis_was_down_reaches_the_other_node_when_it_returns(t: TestDb) {
+        news_languages(&t.db).await;
+        let now = baspa_domain::time::now();
+        let story = published(&t.db, ItemKind::Article, None, None, &[("kk", "Outage", "<p>v1</p>")], now).await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let mut redis = PrivateRedis::start_on(port);
+        let config =
+            PageCacheConfig { redis_url: Some(format!("redis://127.0.0.1:{}/", redis.port)), ..Default::default() };
+        let db = t.db.clone();
+        let one = spawn_app_with(t, AppOptions { cache: Some(config.clone()), ..Default::default() }).await;
+        let two = add_second_app(&one, AppOptions { cache: Some(config), ..Default::default() }).await;
+        one.run_pending_jobs().await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(one.get("baq.test", "/outage").await.body.contains("v1"));
+        assert_eq!(two.get("baq.test", "/outage").await.header("x-cache"), Some("hit"));
+
+        redis.stop();
+        let actor = Actor::system("test");
+        let ctx = Ctx::new(&db, &actor);
+        let kk = story.translation("kk").expect("kk");
+        let mut update = TranslationInput::new(lang("kk"), "Outage", "<p>v2</p>");
+        update.slug = Some(Slug::parse("outage").expect("slug"));
+        baspa_actions::revise_translation(&ctx, kk, update, None).await.expect("revise");
+        baspa_actions::publish_translation(&ctx, kk, None).await.expect("publish");
+        one.run_pending_jobs().await;
+        assert!(one.get("baq.test", "/outage").await.body.contains("v2"), "node one purged locally");
+        assert!(two.get("baq.test", "/outage").await.body.contains("v1"), "node two cannot know yet");
+
+        let _back = PrivateRedis::start_on(port);
+        let started = std::time::Instant::now();
+        while !two.get("baq.test", "/outage").await.body.contains("v2") {
+            assert!(started.elapsed().as_secs() < 10, "node two never learnt of the purge");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+);
