@@ -16,6 +16,7 @@ pub mod security;
 pub mod sessions;
 mod site;
 pub mod totp;
+pub mod upkeep;
 pub mod uploads;
 
 use baspa_db::journal::JournalActor;

@@ -89,6 +89,16 @@ pub enum Command {
         #[command(subcommand)]
         command: IntegrityCommand,
     },
+    /// Backups (BK-1..BK-7): create, list, verify, restore, restore-test, prune, copy, export.
+    Backup {
+        #[command(subcommand)]
+        command: crate::backup::BackupCommand,
+    },
+    /// Database upkeep (BK-4).
+    Upkeep {
+        #[command(subcommand)]
+        command: crate::backup::UpkeepCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -236,6 +246,11 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The configuration file in use (for backups): `--config`, else `./baspa.toml` when present.
+fn config_file(explicit: &Option<PathBuf>) -> Option<PathBuf> {
+    explicit.clone().or_else(|| Some(PathBuf::from("baspa.toml")).filter(|p| p.is_file()))
+}
+
 fn new_password() -> String {
     std::env::var("BASPA_NEW_PASSWORD").ok().filter(|p| !p.is_empty()).unwrap_or_else(demo::generate_password)
 }
@@ -259,6 +274,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit { json } => crate::audit::run(&config, json).await,
+        Command::Backup { command } => crate::backup::run(&config, config_file(&cli.config).as_deref(), command).await,
+        Command::Upkeep { command } => crate::backup::upkeep(&config, command).await,
         Command::Migrate => {
             serve::open_database(&config).await?;
             println!("database at {} is up to date", baspa_db::redact_url(&config.database_url()));
@@ -266,6 +283,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { .. } => {
             let db = serve::open_database(&config).await?;
+            crate::backup::spawn_schedules(&config, config_file(&cli.config), db.clone())?;
             serve::serve(&config, db, started, |addr| eprintln!("baspa serving on http://{addr}/")).await
         }
         Command::Bench { command } => {

@@ -2,6 +2,7 @@
 //! wiring of the parts (only this crate knows them all).
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;

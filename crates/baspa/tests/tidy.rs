@@ -33,8 +33,20 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("baspa-search", &["baspa-domain"][..]),
         ("baspa-actions", &["baspa-domain", "baspa-db"][..]),
         ("baspa-site", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-search"][..]),
+        ("baspa-upkeep", &["baspa-domain", "baspa-db", "baspa-actions"][..]),
         ("baspa-testkit", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
-        ("baspa", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site", "baspa-search"][..]),
+        (
+            "baspa",
+            &[
+                "baspa-domain",
+                "baspa-db",
+                "baspa-actions",
+                "baspa-render",
+                "baspa-site",
+                "baspa-search",
+                "baspa-upkeep",
+            ][..],
+        ),
     ])
 }
 
