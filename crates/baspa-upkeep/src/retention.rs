@@ -25,16 +25,19 @@ impl Default for Retention {
     }
 }
 
+/// Names the period a moment falls in (a day, an ISO week, a month, a quarter).
+type Bucket = fn(&DateTime<Utc>) -> String;
+
 /// Which backups the policy keeps (by name). The newest is always kept.
 pub fn keep_set(backups: &[Sidecar], policy: Retention) -> HashSet<String> {
     let mut dated: Vec<(DateTime<Utc>, &Sidecar)> =
         backups.iter().filter_map(|s| s.created().map(|c| (c, s))).collect();
-    dated.sort_by(|a, b| b.0.cmp(&a.0));
+    dated.sort_by_key(|d| std::cmp::Reverse(d.0));
     let mut keep = HashSet::new();
     if let Some((_, newest)) = dated.first() {
         keep.insert(newest.name.clone());
     }
-    let buckets: [(u32, fn(&DateTime<Utc>) -> String); 4] = [
+    let buckets: [(u32, Bucket); 4] = [
         (policy.daily, |t| t.format("%Y-%m-%d").to_string()),
         (policy.weekly, |t| format!("{}-W{}", t.iso_week().year(), t.iso_week().week())),
         (policy.monthly, |t| t.format("%Y-%m").to_string()),

@@ -727,3 +727,53 @@ fn shell_words(line: &str) -> Vec<String> {
     }
     out
 }
+
+/// BK-6, BK-7: the copy to a second medium and the export bundle for an external medium are
+/// complete backups there (they verify on their own), journalled; copies past the keeping
+/// period expire on the second medium, the newest never.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bk6_bk7_offsite_copy_and_export_bundle_verify_on_their_own() {
+    let t = TestDb::create(Backend::Sqlite).await.expect("sqlite");
+    let s = site(&t).await;
+    let mut config = baspa::config::Config::default();
+    config.storage.data_dir = s.data_dir();
+    config.database.url = baspa::config::Secret(t.url.clone());
+    config.backup.targets = s.settings.targets.clone();
+    config.backup.recipients = s.settings.recipients.clone();
+    config.backup.identity_file = s.settings.identity_file.clone();
+    let offsite = s.dir.path().join("offsite");
+    config.backup.offsite_target = format!("file://{}", offsite.display());
+    let made = baspa::backup::create(&config, None, &t.db, true).await.expect("backup");
+    baspa::backup::restore_test(&config, &t.db, false).await.expect("restore test");
+    let copied = baspa::backup::offsite_copy(&config, &t.db, None, None).await.expect("copy");
+    assert!(copied.contains("copied to"), "{copied}");
+    let second = Target::open(&config.backup.offsite_target).expect("offsite");
+    let there = baspa_upkeep::verify::choose(&second, None, None).await.expect("on the second medium");
+    assert_eq!(there.name, made.name);
+    let report = baspa_upkeep::verify_backup(&s.settings, &second, &there, None).await.expect("verify");
+    assert!(report.ok(), "{:?}", report.problems);
+    let expired =
+        baspa_upkeep::retention::expire_older_than(&second, 0, baspa_domain::time::now() + chrono::Duration::days(2))
+            .await
+            .expect("expire");
+    assert!(expired.removed.is_empty(), "the newest copy is always kept");
+
+    let export_dir = s.dir.path().join("export");
+    let exported = baspa::backup::export_bundle(&config, &t.db, &export_dir).await.expect("export");
+    let bundle = export_dir.join(format!("export-{}", made.name));
+    assert!(exported.contains(&bundle.display().to_string()), "{exported}");
+    let version: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("VERSION.json")).expect("VERSION.json")).expect("json");
+    assert_eq!(version["backup"], made.name.as_str());
+    assert!(bundle.join("Cargo.lock").is_file());
+    let bundled = Target::open(&bundle.display().to_string()).expect("bundle");
+    let inside = baspa_upkeep::verify::choose(&bundled, None, None).await.expect("a backup in the bundle");
+    assert!(baspa_upkeep::verify_backup(&s.settings, &bundled, &inside, None).await.expect("verify").ok());
+    let kinds: Vec<String> = baspa_db::backup_runs::recent_runs(&t.db, 10)
+        .await
+        .expect("runs")
+        .into_iter()
+        .map(|r| format!("{} {}", r.kind, r.status))
+        .collect();
+    assert_eq!(kinds, vec!["export ok", "offsite_copy ok", "restore_test ok", "backup ok"]);
+}
