@@ -699,6 +699,10 @@ async fn run_task(
     Ok(())
 }
 
+/// The next scheduled runs, shown on the admin's backup page (`AdminConfig::backup_next_runs`).
+pub static NEXT_RUNS: std::sync::LazyLock<baspa_site::admin::BackupNextRuns> =
+    std::sync::LazyLock::new(Default::default);
+
 /// Runs the configured schedules in one background task, one run at a time (so retention never
 /// races a backup). Run `serve` with schedules on one node only.
 pub fn spawn_schedules(config: &Config, config_file: Option<PathBuf>, db: DatabaseConnection) -> anyhow::Result<()> {
@@ -714,6 +718,9 @@ pub fn spawn_schedules(config: &Config, config_file: Option<PathBuf>, db: Databa
                 .iter()
                 .filter_map(|(task, p)| baspa_upkeep::next_run(p, now).ok().map(|at| (at, *task)))
                 .min_by_key(|(at, _)| *at);
+            if let Ok(mut shown) = NEXT_RUNS.write() {
+                *shown = next_runs(&config);
+            }
             let Some((at, task)) = next else { return };
             let wait = (at - now).to_std().unwrap_or_default();
             tokio::time::sleep(wait).await;

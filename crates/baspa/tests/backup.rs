@@ -777,3 +777,44 @@ async fn bk6_bk7_offsite_copy_and_export_bundle_verify_on_their_own() {
         .collect();
     assert_eq!(kinds, vec!["export ok", "offsite_copy ok", "restore_test ok", "backup ok"]);
 }
+
+storage_test!(
+    /// BK-3: administrators see the backup journal and the dashboard card (last good backup,
+    /// last successful restore test) in the admin; an editor does not.
+    async fn bk3_the_admin_shows_the_backup_journal_to_administrators_only(t: TestDb) {
+        use baspa_actions::upkeep::{RunRecord, record_run};
+        use baspa_testkit::app::{AppOptions, spawn_app_with};
+        use baspa_testkit::staff::{StaffSession, admin_without_second_factor, staff_user};
+        news_languages(&t.db).await;
+        staff_user(&t, "admin@baq.test", baspa_domain::Role::Administrator).await;
+        staff_user(&t, "editor@baq.test", baspa_domain::Role::Editor).await;
+        let actor = Actor::system("backup");
+        let ctx = Ctx::new(&t.db, &actor);
+        let started = baspa_domain::time::now();
+        for (kind, ok, summary) in [
+            ("backup", true, "120 rows in 23 tables"),
+            ("restore_test", true, "identical"),
+            ("verify", false, "the archive is truncated: 10 of 20 bytes"),
+        ] {
+            let run = RunRecord {
+                kind,
+                ok,
+                archive: Some("baspa-20261205T030000Z-abcd".into()),
+                summary: summary.into(),
+                details: None,
+                started_at: started,
+            };
+            record_run(&ctx, run).await.expect("record");
+        }
+        let app =
+            spawn_app_with(t, AppOptions { admin: Some(admin_without_second_factor()), ..Default::default() }).await;
+        let admin = StaffSession::sign_in(&app, "baq.test", "admin@baq.test").await;
+        let page = admin.get(&app, "/admin/backups").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let html = page.text();
+        assert!(html.contains("baspa-20261205T030000Z-abcd") && html.contains("the archive is truncated"), "{html}");
+        assert!(html.contains("Соңғы сәтті көшірме"), "the card, in Kazakh by default: {html}");
+        let editor = StaffSession::sign_in(&app, "baq.test", "editor@baq.test").await;
+        assert_eq!(editor.get(&app, "/admin/backups").await.status, 403);
+    }
+);
