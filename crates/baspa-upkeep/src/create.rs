@@ -167,7 +167,8 @@ pub async fn create_backup(
 ) -> Result<CreateReport, BackupError> {
     let recipients = Recipients::parse(&settings.recipients)?;
     let targets = settings.open_targets()?;
-    let created_at = baspa_domain::time::now();
+    // Milliseconds: backups are ordered (and chosen by --at) by this moment.
+    let created_at = chrono::Utc::now();
     let name = manifest::new_name(created_at);
     let spool = settings.spool_dir();
     clean_spool(&spool);
@@ -242,7 +243,7 @@ pub async fn create_backup(
     let manifest = Manifest {
         format: manifest::FORMAT,
         name: name.clone(),
-        created_at: created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        created_at: created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         baspa_version: env!("CARGO_PKG_VERSION").to_owned(),
         backend: backend_name(db.get_database_backend()).to_owned(),
         server_version,

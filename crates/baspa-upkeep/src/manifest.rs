@@ -83,8 +83,9 @@ pub fn object_path(fingerprint: &str, hash: &str) -> String {
     format!("objects/{fingerprint}/{}/{hash}.age", &hash[..2.min(hash.len())])
 }
 
-/// A new backup's name: `baspa-YYYYMMDDTHHMMSSZ-xxxx`, sortable by time.
+/// A new backup's name: `baspa-YYYYMMDDTHHMMSSmmmZ-xxxx` (milliseconds, so two backups in one
+/// second still sort by time).
 pub fn new_name(at: chrono::DateTime<chrono::Utc>) -> String {
     let tail: u16 = rand::random();
-    format!("baspa-{}-{tail:04x}", at.format("%Y%m%dT%H%M%SZ"))
+    format!("baspa-{}-{tail:04x}", at.format("%Y%m%dT%H%M%S%3fZ"))
 }

@@ -32,7 +32,7 @@ type Bucket = fn(&DateTime<Utc>) -> String;
 pub fn keep_set(backups: &[Sidecar], policy: Retention) -> HashSet<String> {
     let mut dated: Vec<(DateTime<Utc>, &Sidecar)> =
         backups.iter().filter_map(|s| s.created().map(|c| (c, s))).collect();
-    dated.sort_by_key(|d| std::cmp::Reverse(d.0));
+    dated.sort_by(|a, b| (b.0, &b.1.name).cmp(&(a.0, &a.1.name)));
     let mut keep = HashSet::new();
     if let Some((_, newest)) = dated.first() {
         keep.insert(newest.name.clone());

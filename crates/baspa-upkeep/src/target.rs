@@ -76,8 +76,17 @@ impl Target {
         }
     }
 
+    /// Writes `path` so that it appears only complete: under a temporary name renamed at the end
+    /// where the backend can rename (a local folder), directly where an object only becomes
+    /// visible once fully uploaded (S3). A killed run leaves at most a `.partial` name, which
+    /// `exists` never mistakes for the object.
     pub async fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), BackupError> {
-        self.op.write(path, bytes).await.map(|_| ()).map_err(|e| self.err(path, e))
+        if !self.op.info().capability().rename {
+            return self.op.write(path, bytes).await.map(|_| ()).map_err(|e| self.err(path, e));
+        }
+        let temp = format!("{path}.partial");
+        self.op.write(&temp, bytes).await.map_err(|e| self.err(&temp, e))?;
+        self.op.rename(&temp, path).await.map_err(|e| self.err(path, e))
     }
 
     pub async fn delete(&self, path: &str) -> Result<(), BackupError> {
@@ -149,7 +158,7 @@ impl Target {
                 Err(err) => tracing::warn!(target = %self.label, path = e.path(), error = %err, "unreadable sidecar"),
             }
         }
-        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.name.cmp(&b.name)));
+        out.sort_by(|a, b| (a.created(), &a.name).cmp(&(b.created(), &b.name)));
         Ok(out)
     }
 
