@@ -177,3 +177,71 @@ pub async fn media_storage_keys(db: &impl ConnectionTrait) -> Result<std::collec
     keys.extend(variants);
     Ok(keys)
 }
+
+/// Runs finished in `[from, until)`, oldest first (the monthly report, OP-3).
+pub async fn runs_between(
+    db: &impl ConnectionTrait,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<backup_run::Model>, DbErr> {
+    backup_run::Entity::find()
+        .filter(backup_run::Column::FinishedAt.gte(from))
+        .filter(backup_run::Column::FinishedAt.lt(until))
+        .order_by_asc(backup_run::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Journal entries per action in `[from, until)` (the monthly report's "changes", OP-3).
+pub async fn journal_counts_between(
+    db: &impl ConnectionTrait,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    use crate::entity::journal_entry;
+    use sea_orm::sea_query::Asterisk;
+    journal_entry::Entity::find()
+        .select_only()
+        .column(journal_entry::Column::Action)
+        .expr(Expr::col(Asterisk).count())
+        .filter(journal_entry::Column::At.gte(from))
+        .filter(journal_entry::Column::At.lt(until))
+        .group_by(journal_entry::Column::Action)
+        .order_by_asc(journal_entry::Column::Action)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Hourly security-event totals per kind in `[from, until)` (requests refused, probes…).
+pub async fn event_totals_between(
+    db: &impl ConnectionTrait,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<(String, i64)>, DbErr> {
+    let rows = security_event::Entity::find()
+        .filter(security_event::Column::Hour.gte(from))
+        .filter(security_event::Column::Hour.lt(until))
+        .all(db)
+        .await?;
+    let mut totals: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for row in rows {
+        *totals.entry(row.kind).or_default() += row.events;
+    }
+    Ok(totals.into_iter().collect())
+}
+
+/// Incidents first seen in `[from, until)`.
+pub async fn incidents_between(
+    db: &impl ConnectionTrait,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<crate::entity::incident::Model>, DbErr> {
+    use crate::entity::incident;
+    incident::Entity::find()
+        .filter(incident::Column::FirstSeen.gte(from))
+        .filter(incident::Column::FirstSeen.lt(until))
+        .order_by_asc(incident::Column::Id)
+        .all(db)
+        .await
+}

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use baspa_actions::{Actor, Ctx};
 use baspa_domain::Role;
+use chrono::Datelike;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, Overrides};
@@ -93,6 +94,15 @@ pub enum Command {
     Backup {
         #[command(subcommand)]
         command: crate::backup::BackupCommand,
+    },
+    /// Reports: `monthly` — the month's changes, backups, restore tests, incidents (OP-3).
+    Report {
+        /// The month, YYYY-MM (UTC; default: the previous month).
+        #[arg(long)]
+        month: Option<String>,
+        /// Write the report to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Database upkeep (BK-4).
     Upkeep {
@@ -276,6 +286,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { json } => crate::audit::run(&config, json).await,
         Command::Backup { command } => crate::backup::run(&config, config_file(&cli.config).as_deref(), command).await,
         Command::Upkeep { command } => crate::backup::upkeep(&config, command).await,
+        Command::Report { month, out } => {
+            let db = serve::open_database(&config).await?;
+            let month = month.unwrap_or_else(|| {
+                let first = baspa_domain::time::now().date_naive().with_day(1).unwrap_or_default();
+                (first - chrono::Duration::days(1)).format("%Y-%m").to_string()
+            });
+            let text = crate::report::monthly(&db, &month).await?;
+            match out {
+                Some(path) => std::fs::write(&path, text)?,
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
         Command::Migrate => {
             serve::open_database(&config).await?;
             println!("database at {} is up to date", baspa_db::redact_url(&config.database_url()));

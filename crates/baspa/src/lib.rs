@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod journal;
+pub mod report;
 pub mod search;
 pub mod serve;
 pub mod tls;

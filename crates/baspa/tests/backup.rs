@@ -818,3 +818,52 @@ storage_test!(
         assert_eq!(editor.get(&app, "/admin/backups").await.status, 403);
     }
 );
+
+storage_test!(
+    /// OP-3: the monthly report lists the month's changes by action, backup runs with failures
+    /// named, and incidents; another month's rows stay out.
+    async fn op3_monthly_report_counts_changes_backups_and_incidents(t: TestDb) {
+        use baspa_actions::upkeep::{RunRecord, record_run};
+        news_languages(&t.db).await;
+        let actor = Actor::system("backup");
+        let now = baspa_domain::time::now();
+        let ctx = Ctx::new(&t.db, &actor);
+        record_run(
+            &ctx,
+            RunRecord {
+                kind: "backup",
+                ok: true,
+                archive: Some("baspa-a".into()),
+                summary: "fine".into(),
+                details: None,
+                started_at: now,
+            },
+        )
+        .await
+        .expect("record");
+        record_run(
+            &ctx,
+            RunRecord {
+                kind: "restore_test",
+                ok: false,
+                archive: Some("baspa-a".into()),
+                summary: "table users: 3 rows restored, 4 in the backup".into(),
+                details: None,
+                started_at: now,
+            },
+        )
+        .await
+        .expect("record");
+        let month = now.format("%Y-%m").to_string();
+        let report = baspa::report::monthly(&t.db, &month).await.expect("report");
+        assert!(report.contains("- language.create: 2"), "{report}");
+        assert!(
+            report.contains("- backup: 1 ok, 0 failed") && report.contains("- restore_test: 0 ok, 1 failed"),
+            "{report}"
+        );
+        assert!(report.contains("FAILED") && report.contains("3 rows restored, 4 in the backup"), "{report}");
+        assert!(report.contains("## Incidents (1)") && report.contains("[backup]"), "{report}");
+        let other = baspa::report::monthly(&t.db, "2020-01").await.expect("report");
+        assert!(other.contains("(0 journal entries)") && other.contains("## Incidents (0)"), "{other}");
+    }
+);
