@@ -61,7 +61,15 @@ fn backend_name(b: DbBackend) -> &'static str {
 
 /// Exports every table into `dir/db/<table>.jsonl` from one snapshot.
 pub async fn export_tables(db: &DatabaseConnection, dir: &Path) -> Result<BTreeMap<String, TableEntry>, BackupError> {
-    std::fs::create_dir_all(dir.join("db")).map_err(|e| BackupError::io(dir.display(), e))?;
+    export_tables_with_state(db, dir, None).await
+}
+
+/// Reads every table from one snapshot (repeatable read), calling `visit` with each row and its
+/// canonical line; returns rows and hash per table.
+pub async fn read_snapshot(
+    db: &DatabaseConnection,
+    mut visit: impl FnMut(&portable::Table, &serde_json::Map<String, serde_json::Value>, &str) -> Result<(), sea_orm::DbErr>,
+) -> Result<BTreeMap<String, TableEntry>, BackupError> {
     // SQLite in WAL mode reads one snapshot per transaction by itself (and warns about options).
     let tx = match db.get_database_backend() {
         DbBackend::Sqlite => db.begin().await?,
@@ -69,21 +77,57 @@ pub async fn export_tables(db: &DatabaseConnection, dir: &Path) -> Result<BTreeM
     };
     let mut tables = BTreeMap::new();
     for t in portable::tables() {
-        let path = dir.join(format!("db/{}.jsonl", t.name));
-        let file = std::fs::File::create(&path).map_err(|e| BackupError::io(path.display(), e))?;
-        let mut out = std::io::BufWriter::new(file);
         let mut hasher = blake3::Hasher::new();
         let rows = portable::export_table(&tx, &t, |row| {
             let mut line = portable::row_line(&row);
             line.push('\n');
             hasher.update(line.as_bytes());
-            out.write_all(line.as_bytes()).map_err(|e| sea_orm::DbErr::Custom(format!("{}: {e}", path.display())))
+            visit(&t, &row, &line)
         })
         .await?;
-        out.flush().map_err(|e| BackupError::io(path.display(), e))?;
         tables.insert(t.name.to_owned(), TableEntry { rows, blake3: hasher.finalize().to_hex().to_string() });
     }
     tx.commit().await?;
+    Ok(tables)
+}
+
+/// `export_tables`, also collecting each row's hash by key for the point-in-time change log.
+pub async fn export_tables_with_state(
+    db: &DatabaseConnection,
+    dir: &Path,
+    mut state: Option<&mut crate::pitr::RowHashes>,
+) -> Result<BTreeMap<String, TableEntry>, BackupError> {
+    std::fs::create_dir_all(dir.join("db")).map_err(|e| BackupError::io(dir.display(), e))?;
+    for t in portable::tables() {
+        let path = dir.join(format!("db/{}.jsonl", t.name));
+        std::fs::File::create(&path).map_err(|e| BackupError::io(path.display(), e))?;
+    }
+    let mut current: Option<(&'static str, std::io::BufWriter<std::fs::File>)> = None;
+    let tables = read_snapshot(db, |t, row, line| {
+        let io = |e: std::io::Error| sea_orm::DbErr::Custom(format!("db/{}.jsonl: {e}", t.name));
+        if current.as_ref().map(|(n, _)| *n) != Some(t.name) {
+            if let Some((_, mut w)) = current.take() {
+                w.flush().map_err(io)?;
+            }
+            let f =
+                std::fs::OpenOptions::new().append(true).open(dir.join(format!("db/{}.jsonl", t.name))).map_err(io)?;
+            current = Some((t.name, std::io::BufWriter::new(f)));
+        }
+        if let Some((_, w)) = current.as_mut() {
+            w.write_all(line.as_bytes()).map_err(io)?;
+        }
+        if let Some(state) = state.as_deref_mut() {
+            state
+                .entry(t.name.to_owned())
+                .or_default()
+                .insert(crate::pitr::key_text(t, row), crate::pitr::line_hash(line));
+        }
+        Ok(())
+    })
+    .await?;
+    if let Some((_, mut w)) = current.take() {
+        w.flush().map_err(|e| BackupError::io("table export", e))?;
+    }
     Ok(tables)
 }
 
@@ -180,7 +224,8 @@ pub async fn create_backup(
     for t in portable::tables_not_covered(db).await? {
         problems.push(format!("table {t} is not covered by the backup (add it to baspa_db::portable::tables)"));
     }
-    let tables = export_tables(db, &staging).await?;
+    let mut row_hashes = crate::pitr::RowHashes::new();
+    let tables = export_tables_with_state(db, &staging, Some(&mut row_hashes)).await?;
     let migrations = portable::applied_migrations(db).await?;
     let server_version = baspa_db::dialect::server_version(db).await.unwrap_or_default();
 
@@ -325,6 +370,18 @@ pub async fn create_backup(
         }
     }
     clean_spool(&spool);
+    if !reached.is_empty() {
+        // The point-in-time change log continues from this backup.
+        let state = crate::pitr::ChainState {
+            base: name.clone(),
+            last: None,
+            created_at: manifest.created_at.clone(),
+            rows: row_hashes,
+        };
+        if let Err(e) = crate::pitr::save_state(settings, &state) {
+            problems.push(format!("the change-log state could not be saved: {e}"));
+        }
+    }
     Ok(CreateReport {
         name,
         created_at,

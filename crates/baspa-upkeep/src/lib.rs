@@ -15,6 +15,7 @@ pub mod archive;
 pub mod create;
 pub mod crypto;
 pub mod manifest;
+pub mod pitr;
 pub mod restore;
 pub mod retention;
 pub mod target;

@@ -65,6 +65,9 @@ pub enum BackupCommand {
         #[arg(long)]
         identity: Option<PathBuf>,
     },
+    /// Record the rows changed since the last backup or change-log link (point in time; run it
+    /// every minute with backup.delta_schedule).
+    Delta,
     /// Restore the newest (or a random older) backup into a scratch database and check it:
     /// hashes, row counts, the journal's chain, pages render (BK-2, BK-5).
     RestoreTest {
@@ -191,6 +194,27 @@ pub async fn create(
         anyhow::bail!("backup {} has problems: {}", report.name, report.problems.join("; "));
     }
     Ok(report)
+}
+
+/// One link of the point-in-time change log. Journalled when it recorded changes or failed
+/// (an unchanged minute leaves no trace).
+pub async fn delta(config: &Config, db: &DatabaseConnection) -> anyhow::Result<String> {
+    let started = baspa_domain::time::now();
+    let s = settings(config, None);
+    let result = baspa_upkeep::pitr::create_delta(&s, db).await;
+    let (ok, archive, summary) = match &result {
+        Ok(r) if r.name.is_none() => return Ok("no change since the previous link".to_owned()),
+        Ok(r) if r.problems.is_empty() => (
+            true,
+            r.name.clone(),
+            format!("{} rows changed, {} removed, to {}", r.upserts, r.deletes, r.targets.join(", ")),
+        ),
+        Ok(r) => (false, r.name.clone(), r.problems.join("; ")),
+        Err(e) => (false, None, e.to_string()),
+    };
+    record(db, RunRecord { kind: "delta", ok, archive, summary: summary.clone(), details: None, started_at: started })
+        .await;
+    if ok { Ok(summary) } else { anyhow::bail!("change log: {summary}") }
 }
 
 /// Verifies a backup, journalled.
@@ -468,6 +492,7 @@ pub async fn run(config: &Config, config_file: Option<&Path>, command: BackupCom
             force: *force,
             live_database_url: Some(config.database_url()),
             live_data_dir: Some(config.storage.data_dir.clone()),
+            until: at,
         };
         eprintln!("restoring {} (made {} on {})", chosen.name, chosen.created_at, chosen.backend);
         let s = settings(config, config_file);
@@ -476,10 +501,12 @@ pub async fn run(config: &Config, config_file: Option<&Path>, command: BackupCom
             Ok(r) if r.ok() => (
                 true,
                 format!(
-                    "{} rows in {} tables ({} identical to the backup), {} media files into {}",
+                    "{} rows in {} tables ({} identical to the backup), {} change-log links replayed (state of {}), {} media files into {}",
                     r.rows,
                     r.tables,
                     r.tables_identical,
+                    r.deltas,
+                    r.state_at,
                     r.media_files,
                     baspa_db::redact_url(to_database_url)
                 ),
@@ -555,6 +582,10 @@ pub async fn run(config: &Config, config_file: Option<&Path>, command: BackupCom
             );
             Ok(())
         }
+        BackupCommand::Delta => {
+            println!("{}", delta(config, &db).await?);
+            Ok(())
+        }
         BackupCommand::RestoreTest { random } => {
             println!("{}", restore_test(config, &db, random).await?);
             Ok(())
@@ -627,6 +658,7 @@ pub async fn upkeep(config: &Config, command: UpkeepCommand) -> anyhow::Result<(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Task {
     Backup,
+    Delta,
     RestoreTest,
     RandomRestoreTest,
     Offsite,
@@ -640,6 +672,7 @@ fn schedules(config: &Config) -> anyhow::Result<Vec<(Task, String)>> {
     let mut out = Vec::new();
     for (task, pattern, name) in [
         (Task::Backup, &b.schedule, "backup.schedule"),
+        (Task::Delta, &b.delta_schedule, "backup.delta_schedule"),
         (Task::RestoreTest, &b.restore_test_schedule, "backup.restore_test_schedule"),
         (Task::RandomRestoreTest, &b.random_restore_test_schedule, "backup.random_restore_test_schedule"),
         (Task::Offsite, &b.offsite_schedule, "backup.offsite_schedule"),
@@ -678,6 +711,9 @@ async fn run_task(
                 let t = Target::open(spec)?;
                 baspa_upkeep::prune_target(&t, retention(config)).await?;
             }
+        }
+        Task::Delta => {
+            delta(config, db).await?;
         }
         Task::RestoreTest => {
             restore_test(config, db, false).await?;

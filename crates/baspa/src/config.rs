@@ -67,6 +67,10 @@ pub struct BackupConfig {
     /// `0 */6 * * *`. Empty: only `baspa backup create`. Each scheduled backup is followed by
     /// retention (`keep_*`).
     pub schedule: String,
+    /// When to record the point-in-time change log: the rows changed since the last backup or
+    /// link (cron, UTC), e.g. `* * * * *` so that `backup restore --at` can reach any minute.
+    /// Empty: restores reach the moments of full backups only.
+    pub delta_schedule: String,
     /// When to restore the newest backup into a scratch database and check it (BK-2, BK-5).
     pub restore_test_schedule: String,
     /// When to do the same with a randomly chosen older backup (BK-5: monthly).
@@ -102,6 +106,7 @@ impl Default for BackupConfig {
             native_dump: true,
             zstd_level: 3,
             schedule: String::new(),
+            delta_schedule: String::new(),
             restore_test_schedule: String::new(),
             random_restore_test_schedule: String::new(),
             keep_daily: 7,

@@ -191,6 +191,7 @@ async fn restore_into(s: &Site, url: &str, data_dir: Option<PathBuf>) -> baspa_u
         force: false,
         live_database_url: Some(s.settings.database_url.clone()),
         live_data_dir: Some(s.settings.data_dir.clone()),
+        until: None,
     };
     baspa_upkeep::restore_backup(&s.settings, &target, &chosen, None, &options).await.expect("restore")
 }
@@ -865,5 +866,84 @@ storage_test!(
         assert!(report.contains("## Incidents (1)") && report.contains("[backup]"), "{report}");
         let other = baspa::report::monthly(&t.db, "2020-01").await.expect("report");
         assert!(other.contains("(0 journal entries)") && other.contains("## Incidents (0)"), "{other}");
+    }
+);
+
+storage_test!(
+    /// BK-1/BK-2 point in time: between full backups the change log records changed and removed
+    /// rows; `restore --at` a moment between two changes gives exactly the database of that
+    /// moment (every table's hash equals the one recorded then), and a later moment the later
+    /// state.
+    async fn bk2_restore_to_a_moment_between_two_changes_gives_exactly_that_state(t: TestDb) {
+        use baspa_actions::upkeep::{UpkeepPolicy, run_upkeep};
+        let s = site(&t).await;
+        let user = baspa_db::users::list(&t.db).await.expect("users")[0].id;
+        let now = baspa_domain::time::now();
+        baspa_db::staff_access::insert_session(
+            &t.db,
+            baspa_db::staff_access::NewSession {
+                token_hash: &format!("{:064}", 7),
+                user_id: baspa_domain::UserId(user),
+                csrf_token: "c",
+                second_factor_done: true,
+                ip: None,
+                user_agent: None,
+                expires_at: now - chrono::Duration::hours(1),
+            },
+            now - chrono::Duration::hours(2),
+        )
+        .await
+        .expect("an expired session");
+        let full = baspa_upkeep::create_backup(&s.settings, &t.db, &QUIET).await.expect("full");
+        assert!(full.ok(), "{:?}", full.problems);
+        let actor = Actor::system("editor");
+        let ctx = Ctx::new(&t.db, &actor);
+        // Change 1: a new account, and upkeep removes the expired session (a deletion).
+        baspa_actions::create_user(
+            &ctx,
+            "first@baq.kz",
+            "First",
+            baspa_domain::Role::Author,
+            "correct horse battery staple",
+        )
+        .await
+        .expect("change 1");
+        run_upkeep(&ctx, &UpkeepPolicy::default(), None).await.expect("upkeep");
+        let d1 = baspa_upkeep::pitr::create_delta(&s.settings, &t.db).await.expect("delta 1");
+        assert!(d1.name.is_some() && d1.deletes >= 1, "{d1:?}");
+        let after_first = table_hashes(&t.db).await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let between = chrono::Utc::now();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Change 2: another account, and a text edited.
+        baspa_actions::create_user(
+            &ctx,
+            "second@baq.kz",
+            "Second",
+            baspa_domain::Role::Author,
+            "correct horse battery staple",
+        )
+        .await
+        .expect("change 2");
+        let d2 = baspa_upkeep::pitr::create_delta(&s.settings, &t.db).await.expect("delta 2");
+        assert!(d2.name.is_some(), "{d2:?}");
+        let unchanged = baspa_upkeep::pitr::create_delta(&s.settings, &t.db).await.expect("delta 3");
+        assert!(unchanged.name.is_none(), "nothing changed, nothing written");
+        let after_second = table_hashes(&t.db).await;
+
+        let target = s.target();
+        let chosen = baspa_upkeep::verify::choose(&target, None, Some(between)).await.expect("full backup");
+        assert_eq!(chosen.name, full.name);
+        for (until, expected, deltas) in [(between, &after_first, 1), (chrono::Utc::now(), &after_second, 2)] {
+            let dir = tempfile::tempdir().expect("dir");
+            let url = format!("sqlite://{}/r.sqlite", dir.path().display());
+            let options = RestoreOptions { database_url: url.clone(), until: Some(until), ..Default::default() };
+            let report =
+                baspa_upkeep::restore_backup(&s.settings, &target, &chosen, None, &options).await.expect("restore");
+            assert!(report.ok(), "{:?}", report.problems);
+            assert_eq!(report.deltas, deltas);
+            let restored = baspa_db::connect(&url).await.expect("connect");
+            assert_eq!(&table_hashes(&restored).await, expected, "exactly the state of that moment");
+        }
     }
 );
