@@ -13,6 +13,8 @@ use crate::target::Target;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
+    /// The newest backups kept whatever their period (so backups within one day survive).
+    pub last: u32,
     pub daily: u32,
     pub weekly: u32,
     pub monthly: u32,
@@ -21,7 +23,7 @@ pub struct Retention {
 
 impl Default for Retention {
     fn default() -> Self {
-        Self { daily: 7, weekly: 5, monthly: 12, quarterly: 4 }
+        Self { last: 10, daily: 7, weekly: 5, monthly: 12, quarterly: 4 }
     }
 }
 
@@ -34,8 +36,8 @@ pub fn keep_set(backups: &[Sidecar], policy: Retention) -> HashSet<String> {
         backups.iter().filter_map(|s| s.created().map(|c| (c, s))).collect();
     dated.sort_by(|a, b| (b.0, &b.1.name).cmp(&(a.0, &a.1.name)));
     let mut keep = HashSet::new();
-    if let Some((_, newest)) = dated.first() {
-        keep.insert(newest.name.clone());
+    for (_, s) in dated.iter().take(policy.last.max(1) as usize) {
+        keep.insert(s.name.clone());
     }
     let buckets: [(u32, Bucket); 4] = [
         (policy.daily, |t| t.format("%Y-%m-%d").to_string()),
@@ -175,7 +177,7 @@ mod tests {
                 all.push(at(&format!("b{d}-{h}"), &t.to_rfc3339()));
             }
         }
-        let keep = keep_set(&all, Retention { daily: 7, weekly: 4, monthly: 12, quarterly: 4 });
+        let keep = keep_set(&all, Retention { last: 1, daily: 7, weekly: 4, monthly: 12, quarterly: 4 });
         assert!(keep.contains("b399-12"), "the newest");
         for d in 393..=399 {
             assert!(keep.contains(&format!("b{d}-12")), "the newest of each of the last 7 days");

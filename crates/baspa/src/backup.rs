@@ -120,7 +120,13 @@ pub fn settings(config: &Config, config_file: Option<&Path>) -> BackupSettings {
 
 fn retention(config: &Config) -> Retention {
     let b = &config.backup;
-    Retention { daily: b.keep_daily, weekly: b.keep_weekly, monthly: b.keep_monthly, quarterly: b.keep_quarterly }
+    Retention {
+        last: b.keep_last,
+        daily: b.keep_daily,
+        weekly: b.keep_weekly,
+        monthly: b.keep_monthly,
+        quarterly: b.keep_quarterly,
+    }
 }
 
 fn target(config: &Config, explicit: Option<&str>) -> anyhow::Result<Target> {

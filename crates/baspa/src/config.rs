@@ -75,7 +75,9 @@ pub struct BackupConfig {
     pub restore_test_schedule: String,
     /// When to do the same with a randomly chosen older backup (BK-5: monthly).
     pub random_restore_test_schedule: String,
-    /// Newest backups kept: one per day for this many days…
+    /// Retention keeps the newest this many backups whatever their age…
+    pub keep_last: u32,
+    /// …one per day for this many days…
     pub keep_daily: u32,
     /// …one per ISO week for this many weeks…
     pub keep_weekly: u32,
@@ -109,6 +111,7 @@ impl Default for BackupConfig {
             delta_schedule: String::new(),
             restore_test_schedule: String::new(),
             random_restore_test_schedule: String::new(),
+            keep_last: 10,
             keep_daily: 7,
             keep_weekly: 5,
             keep_monthly: 12,

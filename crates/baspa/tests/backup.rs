@@ -376,7 +376,7 @@ async fn bk1_media_are_stored_once_and_retention_removes_unneeded_objects() {
     assert_eq!(s.target().list_backups().await.expect("list").len(), 2);
     let objects_before = walk(&s.dir.path().join("target/objects")).len();
     // Keep only the newest: the first backup goes, its objects stay (the second needs them).
-    let policy = baspa_upkeep::Retention { daily: 1, weekly: 0, monthly: 0, quarterly: 0 };
+    let policy = baspa_upkeep::Retention { last: 1, daily: 1, weekly: 0, monthly: 0, quarterly: 0 };
     let pruned = baspa_upkeep::prune_target(&s.target(), policy).await.expect("prune");
     assert_eq!(pruned.removed, vec![first.name.clone()]);
     assert_eq!(pruned.objects_removed, 0);
@@ -943,3 +943,41 @@ storage_test!(
         }
     }
 );
+
+/// BK-1/BK-2: the schedules run inside `baspa serve`: with a backup every few seconds (cron
+/// with seconds) complete backups appear on the target and are journalled while the site
+/// serves.
+#[test]
+fn bk1_bk2_serve_runs_the_backup_schedule() {
+    let dir = tempfile::tempdir().expect("dir");
+    binary_site(dir.path(), 5);
+    let config = std::fs::read_to_string(dir.path().join("baspa.toml")).expect("config");
+    let config = config
+        .replace("[backup]\n", "[backup]\nschedule = \"*/2 * * * * *\"\nrestore_test_schedule = \"1-59/3 * * * * *\"\n");
+    std::fs::write(dir.path().join("baspa.toml"), config).expect("config");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_baspa"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("BASPA_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let started = std::time::Instant::now();
+    let mut complete = 0;
+    while started.elapsed() < std::time::Duration::from_secs(40) {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let list = ok(&baspa(dir.path(), &["backup", "list"]));
+        complete = list.lines().filter(|l| l.starts_with("baspa-")).count();
+        let report = ok(&baspa(dir.path(), &["report", "--month", &chrono::Utc::now().format("%Y-%m").to_string()]));
+        if complete >= 2 && report.contains("- restore_test: ") && !report.contains("- restore_test: 0 ok") {
+            break;
+        }
+    }
+    server.kill().ok();
+    server.wait().ok();
+    assert!(complete >= 2, "scheduled backups were made: {complete}");
+    let report = ok(&baspa(dir.path(), &["report", "--month", &chrono::Utc::now().format("%Y-%m").to_string()]));
+    assert!(report.contains("- backup: ") && report.contains("- restore_test: "), "journalled: {report}");
+    assert!(!report.contains("- restore_test: 0 ok"), "a scheduled restore test passed: {report}");
+}
