@@ -28,8 +28,11 @@ pub struct CreateReport {
     pub new_objects: u64,
     /// Targets the backup reached.
     pub targets: Vec<String>,
-    /// Everything that went wrong or was left out, each named.
+    /// Everything that went wrong or was left out, each named (the run counts as failed).
     pub problems: Vec<String>,
+    /// What is missing but not needed for a restore (the native dump: the portable export
+    /// restores on its own), each named; kept in the manifest too.
+    pub warnings: Vec<String>,
 }
 
 impl CreateReport {
@@ -219,6 +222,7 @@ pub async fn create_backup(
     let staging = spool.join(format!("{name}.staging"));
     std::fs::create_dir_all(&staging).map_err(|e| BackupError::io(staging.display(), e))?;
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
 
     progress.step(1, 6, "exporting every table from one snapshot");
     for t in portable::tables_not_covered(db).await? {
@@ -234,7 +238,7 @@ pub async fn create_backup(
         progress.step(2, 6, "native dump");
         match native_dump(db, &settings.database_url, &staging).await {
             Ok(rel) => files.push(rel),
-            Err(why) => problems.push(format!("native dump not included: {why}")),
+            Err(why) => warnings.push(format!("native dump not included: {why}")),
         }
     }
 
@@ -297,7 +301,7 @@ pub async fn create_backup(
         entries,
         media: media.clone(),
         recipients_fingerprint: recipients.fingerprint.clone(),
-        problems: problems.clone(),
+        problems: problems.iter().chain(&warnings).cloned().collect(),
     };
     let manifest_bytes =
         serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::io("manifest.json", e.to_string()))?;
@@ -392,5 +396,6 @@ pub async fn create_backup(
         new_objects,
         targets: reached,
         problems,
+        warnings,
     })
 }

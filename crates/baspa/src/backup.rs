@@ -189,7 +189,7 @@ pub async fn create(
             },
             Some(
                 json!({"rows": r.rows, "bytes": r.archive_bytes, "media_files": r.media_files, "new_objects": r.new_objects,
-                        "targets": r.targets, "problems": r.problems}),
+                        "targets": r.targets, "problems": r.problems, "warnings": r.warnings}),
             ),
         ),
         Err(e) => (false, None, e.to_string(), None),
@@ -576,6 +576,9 @@ pub async fn run(config: &Config, config_file: Option<&Path>, command: BackupCom
     match command {
         BackupCommand::Create { quiet } => {
             let r = create(config, config_file, &db, quiet).await?;
+            for w in &r.warnings {
+                eprintln!("warning: {w}");
+            }
             println!(
                 "backup {} written to {}: {} rows in {} tables, {} media files ({} new objects), {} bytes",
                 r.name,

@@ -214,6 +214,11 @@ storage_test!(
         let s = site(&t).await;
         let created = baspa_upkeep::create_backup(&s.settings, &t.db, &QUIET).await.expect("create");
         assert!(created.ok(), "{:?}", created.problems);
+        assert_eq!(
+            created.warnings,
+            Vec::<String>::new(),
+            "the native dump (VACUUM INTO, pg_dump, mariadb-dump) is in"
+        );
         assert!(created.rows > 20 && created.media_files >= 4, "{created:?}");
         let target = s.target();
         let sidecar = baspa_upkeep::verify::choose(&target, None, None).await.expect("listed");
@@ -952,8 +957,10 @@ fn bk1_bk2_serve_runs_the_backup_schedule() {
     let dir = tempfile::tempdir().expect("dir");
     binary_site(dir.path(), 5);
     let config = std::fs::read_to_string(dir.path().join("baspa.toml")).expect("config");
-    let config = config
-        .replace("[backup]\n", "[backup]\nschedule = \"*/2 * * * * *\"\nrestore_test_schedule = \"1-59/3 * * * * *\"\n");
+    let config = config.replace(
+        "[backup]\n",
+        "[backup]\nschedule = \"*/2 * * * * *\"\nrestore_test_schedule = \"1-59/3 * * * * *\"\n",
+    );
     std::fs::write(dir.path().join("baspa.toml"), config).expect("config");
     let mut server = Command::new(env!("CARGO_BIN_EXE_baspa"))
         .args(["serve", "--listen", "127.0.0.1:0"])
