@@ -117,52 +117,46 @@ pub async fn check_objects(
     problems: &mut Vec<String>,
 ) -> Result<u64, BackupError> {
     let mut checked = 0;
-    let mut seen = std::collections::HashMap::new();
+    // Each content is opened once; a second file with the same content (a media file and its
+    // sealed copy) is counted, and when restoring, copied from the first one written.
+    let mut opened: std::collections::HashMap<&str, Option<std::path::PathBuf>> = std::collections::HashMap::new();
     for (rel, entry) in &m.media {
+        let dest = restore_into.map(|dir| dir.join(rel));
+        if let Some(parent) = dest.as_ref().and_then(|d| d.parent()) {
+            tokio::fs::create_dir_all(parent).await.map_err(|e| BackupError::io(parent.display(), e))?;
+        }
+        if let Some(first) = opened.get(entry.blake3.as_str()) {
+            if let (Some(first), Some(dest)) = (first, &dest) {
+                tokio::fs::copy(first, dest).await.map_err(|e| BackupError::io(dest.display(), e))?;
+            }
+            checked += 1;
+            continue;
+        }
         let path = manifest::object_path(&m.recipients_fingerprint, &entry.blake3);
-        let plain = match seen.get(&entry.blake3) {
-            Some(bytes) => Some(bytes),
-            None => {
-                let bytes = match target.read(&path).await {
-                    Ok(b) => b,
-                    Err(BackupError::NotFound(_)) => {
-                        problems
-                            .push(format!("media object {} for {rel} is missing from {}", entry.blake3, target.label));
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                match ids.decrypt_bytes(&bytes) {
-                    Ok(p) if blake3::hash(&p).to_hex().as_str() == entry.blake3 => {
-                        // Keep small files for duplicates; big ones are re-read.
-                        seen.insert(entry.blake3.clone(), p);
-                        seen.get(&entry.blake3)
-                    }
-                    Ok(_) => {
-                        problems.push(format!(
-                            "media object {} for {rel}: its content does not match its hash",
-                            entry.blake3
-                        ));
-                        continue;
-                    }
-                    Err(e) => {
-                        problems.push(format!("media object {} for {rel}: {e}", entry.blake3));
-                        continue;
-                    }
-                }
+        let bytes = match target.read(&path).await {
+            Ok(b) => b,
+            Err(BackupError::NotFound(_)) => {
+                problems.push(format!("media object {} for {rel} is missing from {}", entry.blake3, target.label));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let plain = match ids.decrypt_bytes(&bytes) {
+            Ok(p) if blake3::hash(&p).to_hex().as_str() == entry.blake3 => p,
+            Ok(_) => {
+                problems.push(format!("media object {} for {rel}: its content does not match its hash", entry.blake3));
+                continue;
+            }
+            Err(e) => {
+                problems.push(format!("media object {} for {rel}: {e}", entry.blake3));
+                continue;
             }
         };
+        if let Some(dest) = &dest {
+            tokio::fs::write(dest, &plain).await.map_err(|e| BackupError::io(dest.display(), e))?;
+        }
+        opened.insert(entry.blake3.as_str(), dest);
         checked += 1;
-        if let (Some(dir), Some(bytes)) = (restore_into, plain) {
-            let dest = dir.join(rel);
-            if let Some(parent) = dest.parent() {
-                tokio::fs::create_dir_all(parent).await.map_err(|e| BackupError::io(parent.display(), e))?;
-            }
-            tokio::fs::write(&dest, bytes).await.map_err(|e| BackupError::io(dest.display(), e))?;
-        }
-        if seen.len() > 64 {
-            seen.clear();
-        }
     }
     Ok(checked)
 }

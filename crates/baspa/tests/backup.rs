@@ -261,6 +261,14 @@ storage_test!(
             .await
             .expect("a new row after the restore");
         }
+        // With --force a non-empty database (here with a row added after the first restore) is
+        // emptied and replaced: self-references and RESTRICT keys do not block it.
+        let target = s.target();
+        let options = RestoreOptions { database_url: same.url.clone(), force: true, ..Default::default() };
+        let forced =
+            baspa_upkeep::restore_backup(&s.settings, &target, &sidecar, None, &options).await.expect("forced");
+        assert!(forced.ok(), "{:?}", forced.problems);
+        assert_eq!(table_hashes(&same.db).await, source, "replaced exactly");
         // A second restore into the now non-empty database is refused without --force.
         let target = s.target();
         let options = RestoreOptions { database_url: sqlite_url.clone(), ..Default::default() };
