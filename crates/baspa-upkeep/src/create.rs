@@ -52,6 +52,26 @@ impl Progress {
             eprintln!("[{n}/{of}] {what}");
         }
     }
+
+    /// A bar for long steps (`[#####     ] 512/1000 media objects`), redrawn in place on a
+    /// terminal; elsewhere (logs, cron) only the end is printed.
+    pub fn bar(&self, done: usize, total: usize, what: &str) {
+        use std::io::IsTerminal;
+        if self.quiet || total == 0 {
+            return;
+        }
+        let terminal = std::io::stderr().is_terminal();
+        if !terminal && done < total {
+            return;
+        }
+        let filled = done * 30 / total;
+        let line = format!("[{}{}] {done}/{total} {what}", "#".repeat(filled), " ".repeat(30 - filled));
+        if terminal {
+            eprint!("\r{line}{}", if done == total { "\n" } else { "" });
+        } else {
+            eprintln!("{line}");
+        }
+    }
 }
 
 fn backend_name(b: DbBackend) -> &'static str {
@@ -345,7 +365,8 @@ pub async fn create_backup(
     for target in &targets {
         let result: Result<u64, BackupError> = async {
             let mut uploaded = 0;
-            for (hash, rel) in &by_hash {
+            for (i, (hash, rel)) in by_hash.iter().enumerate() {
+                progress.bar(i + 1, by_hash.len(), &format!("media objects on {}", target.label));
                 let path = manifest::object_path(&recipients.fingerprint, hash);
                 if target.exists(&path).await? {
                     continue;
