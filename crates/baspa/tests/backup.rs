@@ -602,7 +602,7 @@ fn bk1_kill_9_during_backup_leaves_nothing_counted_as_good() {
         list.lines().filter(|l| l.starts_with("baspa-")).count()
     };
     let mut interrupted = 0;
-    for delay_ms in [30u64, 120, 300, 600, 1000, 1600] {
+    for delay_ms in [30u64, 80, 150, 300, 450, 600, 1000, 1600] {
         let before = complete();
         let mut child = Command::new(env!("CARGO_BIN_EXE_baspa"))
             .args(["backup", "create", "--quiet"])
@@ -621,8 +621,12 @@ fn bk1_kill_9_during_backup_leaves_nothing_counted_as_good() {
             assert_eq!(after, before + 1, "a finished run counts");
             continue;
         }
-        interrupted += 1;
-        assert_eq!(after, before, "killed after {delay_ms} ms: no new backup may be listed as complete");
+        // Killed: either before its sidecar (nothing new counts) or after it (the backup was
+        // complete; it must then verify, checked below with every other one).
+        assert!(after == before || after == before + 1, "killed after {delay_ms} ms: {before} → {after}");
+        if after == before {
+            interrupted += 1;
+        }
     }
     assert!(interrupted >= 3, "the backup was actually interrupted ({interrupted} times)");
     ok(&baspa(dir.path(), &["backup", "create", "--quiet"]));
