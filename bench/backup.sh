@@ -2,7 +2,8 @@
 # Backup and restore (issue 10, BK-1): a SQLite site of ARTICLES articles (default 10000, each in
 # kk and ru) and IMAGES media files (default 1000, 100 KB each of incompressible bytes, like
 # JPEGs) is backed up to a local folder (portable export + VACUUM INTO dump + media objects,
-# zstd + age), verified, backed up again (incremental: no media re-uploaded), and restored
+# zstd + age), verified, backed up again (incremental: no media re-uploaded), a change-log link
+# taken with nothing changed (the per-minute cost of point in time), and restored
 # into a fresh SQLite database and data folder. Prints one JSON line; results: docs/perf.md.
 #
 # Variables (all optional): ARTICLES, IMAGES, BASPA_BIN, BENCH_OUT.
@@ -54,10 +55,14 @@ echo "== second backup (incremental media)" >&2
 "$BIN" backup create --quiet >create2.txt
 t3=$EPOCHREALTIME
 
+echo "== change log (point in time) with nothing changed: the cost of each scheduled minute" >&2
+"$BIN" backup delta >delta.txt
+t3b=$EPOCHREALTIME
+
 echo "== restore into a new database and data folder" >&2
 "$BIN" backup restore --to-database-url "sqlite://$WORK/restored/baspa.sqlite" --to-data-dir "$WORK/restored" >restore.txt
 t4=$EPOCHREALTIME
 
-printf '{"bench":"backup","date":"%s","articles":%s,"images":%s,"data_dir_mb":%s,"create_ms":%s,"archive_bytes":%s,"media_objects_mb":%s,"verify_ms":%s,"second_create_ms":%s,"restore_ms":%s,"loadavg_1m":%s,"binary":"%s"}\n' \
+printf '{"bench":"backup","date":"%s","articles":%s,"images":%s,"data_dir_mb":%s,"create_ms":%s,"archive_bytes":%s,"media_objects_mb":%s,"verify_ms":%s,"second_create_ms":%s,"delta_unchanged_ms":%s,"restore_ms":%s,"loadavg_1m":%s,"binary":"%s"}\n' \
     "$(date -u +%FT%TZ)" "$ARTICLES" "$IMAGES" "$DATA_MB" "$(ms "$t0" "$t1")" "$ARCHIVE_BYTES" "$OBJECTS_MB" \
-    "$(ms "$t1" "$t2")" "$(ms "$t2" "$t3")" "$(ms "$t3" "$t4")" "$(load1)" "$BIN" | tee "$OUT/result.json"
+    "$(ms "$t1" "$t2")" "$(ms "$t2" "$t3")" "$(ms "$t3" "$t3b")" "$(ms "$t3b" "$t4")" "$(load1)" "$BIN" | tee "$OUT/result.json"
