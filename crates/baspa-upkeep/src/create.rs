@@ -237,6 +237,7 @@ pub async fn create_backup(
     // Milliseconds: backups are ordered (and chosen by --at) by this moment.
     let created_at = chrono::Utc::now();
     let name = manifest::new_name(created_at);
+    let _lock = crate::SpoolLock::acquire(settings)?;
     let spool = settings.spool_dir();
     clean_spool(&spool);
     let staging = spool.join(format!("{name}.staging"));

@@ -92,6 +92,34 @@ impl BackupError {
     }
 }
 
+/// Held while a backup or change-log link is made on this node: a second run (the scheduler and
+/// an operator's `baspa backup create` at once) is refused instead of clearing the first one's
+/// spool. The operating system releases the lock when the process ends, even by `kill -9`.
+pub struct SpoolLock {
+    _file: std::fs::File,
+}
+
+impl SpoolLock {
+    pub fn acquire(settings: &BackupSettings) -> Result<Self, BackupError> {
+        let spool = settings.spool_dir();
+        std::fs::create_dir_all(&spool).map_err(|e| BackupError::io(spool.display(), e))?;
+        let path = spool.join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| BackupError::io(path.display(), e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(BackupError::Refused(
+                "another backup is running on this node; try again when it has finished".into(),
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(BackupError::io(path.display(), e)),
+        }
+    }
+}
+
 /// blake3 of a file, streamed.
 pub(crate) fn hash_file(path: &std::path::Path) -> std::io::Result<(String, u64)> {
     let mut hasher = blake3::Hasher::new();

@@ -121,6 +121,7 @@ pub struct DeltaReport {
 
 /// Records the rows changed since the previous link of the chain.
 pub async fn create_delta(settings: &BackupSettings, db: &DatabaseConnection) -> Result<DeltaReport, BackupError> {
+    let _lock = crate::SpoolLock::acquire(settings)?;
     let Some(state) = load_state(settings) else {
         return Err(BackupError::Refused(
             "no full backup to continue the change log from on this node: run `baspa backup create` first".into(),
