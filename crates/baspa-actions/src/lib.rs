@@ -17,6 +17,7 @@ pub mod security;
 pub mod sessions;
 mod site;
 pub mod totp;
+pub mod upkeep;
 pub mod uploads;
 pub mod variants;
 

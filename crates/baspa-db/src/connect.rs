@@ -82,6 +82,21 @@ pub async fn migrate(db: &DatabaseConnection, raw_url: &str) -> Result<(), Conne
     Migrator::up(db, None).await.map_err(|e| ConnectError::Migration { url: redact_url(raw_url), reason: describe(&e) })
 }
 
+/// The names of every migration this build knows, in order (recorded in backups).
+pub fn migration_names() -> Vec<String> {
+    Migrator::migrations().iter().map(|m| m.name().to_owned()).collect()
+}
+
+/// Applies migrations until the first `total` are applied (a restore loads an older backup's
+/// rows into the schema they were written for, then migrates the rest).
+pub async fn migrate_steps(db: &DatabaseConnection, total: u32) -> Result<(), DbErr> {
+    let applied = Migrator::get_applied_migrations(db).await?.len() as u32;
+    if total > applied {
+        Migrator::up(db, Some(total - applied)).await?;
+    }
+    Ok(())
+}
+
 /// One line from a driver error, without the nested debug noise.
 fn describe(err: &DbErr) -> String {
     let text = err.to_string();

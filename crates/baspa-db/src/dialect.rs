@@ -61,3 +61,49 @@ pub async fn server_version(db: &impl ConnectionTrait) -> Result<String, DbErr> 
         None => Err(DbErr::RecordNotFound("server version".to_owned())),
     }
 }
+
+/// The names of the tables in the connected database (the current schema on PostgreSQL, the
+/// current database on MySQL/MariaDB), for the backup's completeness check.
+pub async fn table_names(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => "SELECT name AS t FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        DbBackend::Postgres => {
+            "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_type = 'BASE TABLE'"
+        }
+        _ => {
+            "SELECT CAST(table_name AS CHAR) AS t FROM information_schema.tables WHERE table_schema = DATABASE() \
+             AND table_type = 'BASE TABLE'"
+        }
+    };
+    let rows = db.query_all_raw(Statement::from_string(backend, sql)).await?;
+    let mut names = rows.iter().map(|r| r.try_get::<String>("", "t")).collect::<Result<Vec<_>, _>>()?;
+    names.sort();
+    Ok(names)
+}
+
+/// After rows were restored with their own ids, moves PostgreSQL's id sequence past the largest
+/// one. SQLite and MySQL/MariaDB do this by themselves. `table` comes from the schema catalogue
+/// in `portable`, never from input.
+pub async fn reset_id_sequence(db: &impl ConnectionTrait, table: &str) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM \"{table}\"), 0) + 1, false)"
+    );
+    db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
+    Ok(())
+}
+
+/// SQLite only: writes a consistent copy of the whole database to `path` while the site runs
+/// (`VACUUM INTO`). Returns `false` on other backends, whose native dumps come from their tools.
+pub async fn vacuum_into(db: &impl ConnectionTrait, path: &std::path::Path) -> Result<bool, DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(false);
+    }
+    let quoted = path.display().to_string().replace('\'', "''");
+    db.execute_unprepared(&format!("VACUUM INTO '{quoted}'")).await?;
+    Ok(true)
+}

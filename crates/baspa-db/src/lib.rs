@@ -4,6 +4,7 @@
 //! the URL at run time; the schema is one migration set (`migration`); backend differences live in
 //! `dialect`. Repository modules are named after the aggregate they read and write.
 
+pub mod backup_runs;
 pub mod connect;
 pub mod content;
 pub mod dialect;
@@ -12,6 +13,7 @@ pub mod jobs;
 pub mod journal;
 pub mod languages;
 pub mod migration;
+pub mod portable;
 pub mod security;
 pub mod staff_access;
 pub mod users;

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003StaffAccess),
             Box::new(M0004AuthorProfiles),
             Box::new(M0005SecurityFunctions),
+            Box::new(M0006BackupRuns),
         ]
     }
 
@@ -611,5 +612,34 @@ impl MigrationTrait for M0005SecurityFunctions {
             .await?;
         index(m, "security_events_hour_kind_unique", "security_events", &["hour", "kind"], true).await?;
         Ok(())
+    }
+}
+
+/// The backup journal (issue 10, BK-3): every backup, verification, restore, restore test, copy
+/// and upkeep run with its outcome, for the admin's journal and dashboard card.
+struct M0006BackupRuns;
+
+impl MigrationName for M0006BackupRuns {
+    fn name(&self) -> &str {
+        "m0006_backup_runs"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006BackupRuns {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let b = m.get_database_backend();
+        TableSpec::new("backup_runs", b)
+            .id()
+            .string("kind", 32)
+            .string("status", 16)
+            .string_null("archive", 191)
+            .text("summary")
+            .json_null("details")
+            .timestamp("started_at")
+            .timestamp("finished_at")
+            .create(m)
+            .await?;
+        index(m, "backup_runs_kind_idx", "backup_runs", &["kind", "status", "finished_at"], false).await
     }
 }

@@ -69,6 +69,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin/comments.html", include_str!("../admin/comments.html")),
     ("admin/system.html", include_str!("../admin/system.html")),
     ("admin/security.html", include_str!("../admin/security.html")),
+    ("admin/backups.html", include_str!("../admin/backups.html")),
     ("admin/journal.html", include_str!("../admin/journal.html")),
 ];
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use baspa_actions::{Actor, Ctx};
 use baspa_domain::Role;
+use chrono::Datelike;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, Overrides};
@@ -93,6 +94,25 @@ pub enum Command {
     Media {
         #[command(subcommand)]
         command: MediaCommand,
+    },
+    /// Backups (BK-1..BK-7): create, list, verify, restore, restore-test, prune, copy, export.
+    Backup {
+        #[command(subcommand)]
+        command: crate::backup::BackupCommand,
+    },
+    /// Reports: `monthly` — the month's changes, backups, restore tests, incidents (OP-3).
+    Report {
+        /// The month, YYYY-MM (UTC; default: the previous month).
+        #[arg(long)]
+        month: Option<String>,
+        /// Write the report to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Database upkeep (BK-4).
+    Upkeep {
+        #[command(subcommand)]
+        command: crate::backup::UpkeepCommand,
     },
     /// Configuration helpers.
     Config {
@@ -276,6 +296,11 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The configuration file in use (for backups): `--config`, else `./baspa.toml` when present.
+fn config_file(explicit: &Option<PathBuf>) -> Option<PathBuf> {
+    explicit.clone().or_else(|| Some(PathBuf::from("baspa.toml")).filter(|p| p.is_file()))
+}
+
 fn new_password() -> String {
     std::env::var("BASPA_NEW_PASSWORD").ok().filter(|p| !p.is_empty()).unwrap_or_else(demo::generate_password)
 }
@@ -299,6 +324,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit { json } => crate::audit::run(&config, json).await,
+        Command::Backup { command } => crate::backup::run(&config, config_file(&cli.config).as_deref(), command).await,
+        Command::Upkeep { command } => crate::backup::upkeep(&config, command).await,
+        Command::Report { month, out } => {
+            let db = serve::open_database(&config).await?;
+            let month = month.unwrap_or_else(|| {
+                let first = baspa_domain::time::now().date_naive().with_day(1).unwrap_or_default();
+                (first - chrono::Duration::days(1)).format("%Y-%m").to_string()
+            });
+            let text = crate::report::monthly(&db, &month).await?;
+            match out {
+                Some(path) => std::fs::write(&path, text)?,
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
         Command::Migrate => {
             serve::open_database(&config).await?;
             println!("database at {} is up to date", baspa_db::redact_url(&config.database_url()));
@@ -306,6 +346,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { .. } => {
             let db = serve::open_database(&config).await?;
+            crate::backup::spawn_schedules(&config, config_file(&cli.config), db.clone())?;
             serve::serve(&config, db, started, |addr| eprintln!("baspa serving on http://{addr}/")).await
         }
         Command::Bench { command } => {

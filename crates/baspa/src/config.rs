@@ -44,6 +44,10 @@ pub struct Config {
     pub cache: CacheSettings,
     /// Images: the WebP variants made of every uploaded or migrated image (PF-5).
     pub media: MediaSettings,
+    /// Backups (BK-1..BK-7): targets, encryption, schedules, retention.
+    pub backup: BackupConfig,
+    /// Database upkeep (BK-4): what is cleaned up and when.
+    pub upkeep: UpkeepConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -101,6 +105,85 @@ impl Default for CacheSettings {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Where backups are written, each a folder or bucket: `file:///var/backups/baspa` (or a plain
+    /// path) or `s3://BUCKET/PREFIX?endpoint=https://…&region=…` (keys from `AWS_ACCESS_KEY_ID` /
+    /// `AWS_SECRET_ACCESS_KEY`). Every backup goes to each. Empty: no backups.
+    pub targets: Vec<String>,
+    /// age public keys (`age1…`) the backups are encrypted to; `baspa backup keygen` makes a
+    /// pair. Keep the private half off this server's backup targets.
+    pub recipients: Vec<String>,
+    /// The age identity file (private key) used by verify, restore and the restore tests.
+    pub identity_file: Option<PathBuf>,
+    /// Also include the backend's own dump (SQLite `VACUUM INTO`, `pg_dump -Fc`,
+    /// `mariadb-dump --single-transaction`) beside the portable export.
+    pub native_dump: bool,
+    /// zstd compression level, 1 (fast) to 19 (small).
+    pub zstd_level: i32,
+    /// When to back up: a cron expression in UTC (`minute hour day month weekday`), e.g.
+    /// `0 */6 * * *`. Empty: only `baspa backup create`. Each scheduled backup is followed by
+    /// retention (`keep_*`).
+    pub schedule: String,
+    /// When to record the point-in-time change log: the rows changed since the last backup or
+    /// link (cron, UTC), e.g. `* * * * *` so that `backup restore --at` can reach any minute.
+    /// Empty: restores reach the moments of full backups only.
+    pub delta_schedule: String,
+    /// When to restore the newest backup into a scratch database and check it (BK-2, BK-5).
+    pub restore_test_schedule: String,
+    /// When to do the same with a randomly chosen older backup (BK-5: monthly).
+    pub random_restore_test_schedule: String,
+    /// Retention keeps the newest this many backups whatever their age…
+    pub keep_last: u32,
+    /// …one per day for this many days…
+    pub keep_daily: u32,
+    /// …one per ISO week for this many weeks…
+    pub keep_weekly: u32,
+    /// …one per month for this many months…
+    pub keep_monthly: u32,
+    /// …and one per quarter for this many quarters.
+    pub keep_quarterly: u32,
+    /// A second medium (same forms as `targets`) that gets a copy of the newest verified backup
+    /// on `offsite_schedule` (BK-6). Empty: no copies.
+    pub offsite_target: String,
+    /// When to copy to `offsite_target`, e.g. quarterly `0 4 1 1,4,7,10 *`.
+    pub offsite_schedule: String,
+    /// Days copies are kept on `offsite_target` (the newest is always kept).
+    pub offsite_keep_days: u32,
+    /// A folder for the export bundle for an external medium (BK-7): the newest backup that
+    /// passed a restore test, with version information. Empty: no export.
+    pub export_dir: Option<PathBuf>,
+    /// When to write the export bundle, e.g. monthly `0 5 1 * *`.
+    pub export_schedule: String,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        Self {
+            targets: Vec::new(),
+            recipients: Vec::new(),
+            identity_file: None,
+            native_dump: true,
+            zstd_level: 3,
+            schedule: String::new(),
+            delta_schedule: String::new(),
+            restore_test_schedule: String::new(),
+            random_restore_test_schedule: String::new(),
+            keep_last: 10,
+            keep_daily: 7,
+            keep_weekly: 5,
+            keep_monthly: 12,
+            keep_quarterly: 4,
+            offsite_target: String::new(),
+            offsite_schedule: String::new(),
+            offsite_keep_days: 366,
+            export_dir: None,
+            export_schedule: String::new(),
+        }
+    }
+}
+
 impl CacheSettings {
     /// The page cache settings, with `BASPA_REDIS_URL` standing in for an empty `redis_url`.
     pub fn page_cache(&self) -> baspa_site::page_cache::PageCacheConfig {
@@ -115,6 +198,34 @@ impl CacheSettings {
             redis_url: url,
             redis_prefix: self.redis_prefix.clone(),
             brotli_quality: self.brotli_quality.min(11),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpkeepConfig {
+    /// When to clean up (cron, UTC). Empty: only `baspa upkeep run`.
+    pub schedule: String,
+    /// Finished jobs are removed after this many days.
+    pub jobs_days: u32,
+    /// Hourly security counters (anonymous statistics) are removed after this many days.
+    pub statistics_days: u32,
+    /// Revisions kept per translation besides the published and the latest one (never those).
+    /// 0 keeps every revision.
+    pub keep_revisions: u32,
+    /// Files in the media folder that no media row names are removed after this many hours.
+    pub orphan_media_hours: u32,
+}
+
+impl Default for UpkeepConfig {
+    fn default() -> Self {
+        Self {
+            schedule: "30 2 * * *".to_owned(),
+            jobs_days: 30,
+            statistics_days: 400,
+            keep_revisions: 0,
+            orphan_media_hours: 24,
         }
     }
 }

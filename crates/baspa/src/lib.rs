@@ -2,12 +2,14 @@
 //! wiring of the parts (only this crate knows them all).
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod journal;
 pub mod media;
+pub mod report;
 pub mod search;
 pub mod serve;
 pub mod tls;

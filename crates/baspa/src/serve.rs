@@ -108,6 +108,7 @@ pub fn admin_config(config: &Config) -> anyhow::Result<baspa_site::admin::AdminC
         advisory_db: config.security.advisory_db.clone(),
         alert_to: config.security.alert_to.clone(),
         anchors: Some(anchor_keeper(config)?),
+        backup_next_runs: crate::backup::NEXT_RUNS.clone(),
     })
 }
 

@@ -34,11 +34,20 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("baspa-media", &[][..]),
         ("baspa-actions", &["baspa-domain", "baspa-db", "baspa-media"][..]),
         ("baspa-site", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-search"][..]),
+        ("baspa-upkeep", &["baspa-domain", "baspa-db", "baspa-actions"][..]),
         ("baspa-testkit", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
         (
             "baspa",
-            &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site", "baspa-search", "baspa-media"]
-                [..],
+            &[
+                "baspa-domain",
+                "baspa-db",
+                "baspa-actions",
+                "baspa-render",
+                "baspa-site",
+                "baspa-search",
+                "baspa-media",
+                "baspa-upkeep",
+            ][..],
         ),
     ])
 }

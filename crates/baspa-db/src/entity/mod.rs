@@ -1,6 +1,7 @@
 //! SeaORM entities, one module per table. Relations are expressed as explicit queries in the
 //! repository modules rather than ORM relation graphs, so the SQL each page costs stays visible.
 
+pub mod backup_run;
 pub mod comment;
 pub mod grant;
 pub mod incident;

@@ -217,3 +217,20 @@ admin-journal-older = Older entries
 admin-journal-bad-from = The "from" date is not a date (YYYY-MM-DD).
 admin-journal-bad-until = The "until" date is not a date (YYYY-MM-DD).
 admin-journal-bad-entity = The object id must be a number.
+
+# backups (BK-3)
+admin-backups = Backups
+admin-backups-last-good = Last good backup
+admin-backups-last-test = Last successful restore test
+admin-backups-next = Next runs
+admin-backups-never = never
+admin-backups-not-scheduled = nothing scheduled (backup.schedule is empty)
+admin-backups-journal = Backup journal
+admin-backups-when = Finished (UTC)
+admin-backups-kind = Run
+admin-backups-outcome = Outcome
+admin-backups-archive = Backup
+admin-backups-summary = What happened
+admin-backups-ok = ok
+admin-backups-failed = failed
+admin-backups-none = No backup has run yet.

@@ -208,3 +208,20 @@ admin-journal-older = Ертерек жазбалар
 admin-journal-bad-from = «Бастап» күні дұрыс емес (ЖЖЖЖ-АА-КК).
 admin-journal-bad-until = «Дейін» күні дұрыс емес (ЖЖЖЖ-АА-КК).
 admin-journal-bad-entity = Нысан нөмірі сан болуы керек.
+
+# сақтық көшірмелер (BK-3)
+admin-backups = Сақтық көшірмелер
+admin-backups-last-good = Соңғы сәтті көшірме
+admin-backups-last-test = Қалпына келтіру арқылы соңғы сәтті тексеру
+admin-backups-next = Келесі іске қосулар
+admin-backups-never = әлі болған жоқ
+admin-backups-not-scheduled = ештеңе жоспарланбаған (backup.schedule бос)
+admin-backups-journal = Сақтық көшірме журналы
+admin-backups-when = Аяқталды (UTC)
+admin-backups-kind = Әрекет
+admin-backups-outcome = Нәтиже
+admin-backups-archive = Көшірме
+admin-backups-summary = Не болды
+admin-backups-ok = сәтті
+admin-backups-failed = сәтсіз
+admin-backups-none = Сақтық көшірме әлі жасалған жоқ.

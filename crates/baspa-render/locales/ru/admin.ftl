@@ -221,3 +221,20 @@ admin-journal-older = Более ранние записи
 admin-journal-bad-from = Дата «с» указана неверно (ГГГГ-ММ-ДД).
 admin-journal-bad-until = Дата «по» указана неверно (ГГГГ-ММ-ДД).
 admin-journal-bad-entity = Номер объекта должен быть числом.
+
+# резервные копии (BK-3)
+admin-backups = Резервные копии
+admin-backups-last-good = Последняя удачная копия
+admin-backups-last-test = Последняя успешная проверка восстановлением
+admin-backups-next = Следующие запуски
+admin-backups-never = ни разу
+admin-backups-not-scheduled = ничего не запланировано (backup.schedule пуст)
+admin-backups-journal = Журнал резервного копирования
+admin-backups-when = Завершено (UTC)
+admin-backups-kind = Действие
+admin-backups-outcome = Итог
+admin-backups-archive = Копия
+admin-backups-summary = Что произошло
+admin-backups-ok = успешно
+admin-backups-failed = ошибка
+admin-backups-none = Резервное копирование ещё не запускалось.

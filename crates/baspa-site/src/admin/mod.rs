@@ -8,6 +8,7 @@
 
 pub(crate) mod assets;
 mod auth;
+mod backups;
 mod content;
 mod diff;
 mod media;
@@ -55,7 +56,13 @@ pub struct AdminConfig {
     pub alert_to: Vec<String>,
     /// The journal's anchor key and log (SC-6); `None`: the chain is verified without anchors.
     pub anchors: Option<baspa_actions::integrity::AnchorKeeper>,
+    /// The next scheduled backup tasks (name, time), kept current by the binary's scheduler
+    /// for the backup page's card (BK-3); empty when nothing is scheduled.
+    pub backup_next_runs: BackupNextRuns,
 }
+
+/// Shared list of the next scheduled backup tasks.
+pub type BackupNextRuns = std::sync::Arc<std::sync::RwLock<Vec<(String, chrono::DateTime<chrono::Utc>)>>>;
 
 #[derive(Debug, Clone)]
 pub struct MailConfig {
@@ -76,6 +83,7 @@ impl Default for AdminConfig {
             advisory_db: None,
             alert_to: Vec::new(),
             anchors: None,
+            backup_next_runs: BackupNextRuns::default(),
         }
     }
 }
@@ -139,6 +147,7 @@ pub(crate) fn router(state: SiteState) -> Router {
         .route(&at("/security/incidents/{id}/resolve"), post(security::resolve))
         .route(&at("/security/restore/{seal}"), post(security::restore))
         .route(&at("/journal"), get(security::journal))
+        .route(&at("/backups"), get(backups::page))
         .route(&at("/journal/export"), post(security::export))
         .route(&at("/assets/{file}"), get(assets::serve))
         .route(&at("/system"), get(system::show))
