@@ -8,11 +8,13 @@ pub mod connect;
 pub mod content;
 pub mod dialect;
 pub mod entity;
+pub mod imports;
 pub mod jobs;
 pub mod journal;
 pub mod languages;
 pub mod migration;
 pub mod security;
+pub mod wp_source;
 pub mod staff_access;
 pub mod users;
 

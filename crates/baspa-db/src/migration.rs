@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003StaffAccess),
             Box::new(M0004AuthorProfiles),
             Box::new(M0005SecurityFunctions),
+            Box::new(M0006ImportMap),
         ]
     }
 
@@ -610,6 +611,41 @@ impl MigrationTrait for M0005SecurityFunctions {
             .create(m)
             .await?;
         index(m, "security_events_hour_kind_unique", "security_events", &["hour", "kind"], true).await?;
+        Ok(())
+    }
+}
+
+struct M0006ImportMap;
+
+impl MigrationName for M0006ImportMap {
+    fn name(&self) -> &str {
+        "m0006_import_map"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006ImportMap {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let b = m.get_database_backend();
+        // Which Baspa row an object of an external source became (MG-6): a second run skips
+        // what is mapped and unchanged, a killed run resumes after the last mapped object, and a
+        // delta run imports only unmapped or changed objects. No foreign keys: the target kind
+        // varies (item, user, media, comment).
+        TableSpec::new("import_map", b)
+            .id()
+            .string("source", 64)
+            .string("object_kind", 32)
+            .bigint("source_id")
+            .string("source_status", 32)
+            .string("target_kind", 16)
+            .bigint("target_id")
+            .string_null("target_lang", 16)
+            .string("checksum", 64)
+            .timestamp("imported_at")
+            .create(m)
+            .await?;
+        index(m, "import_map_source_unique", "import_map", &["source", "object_kind", "source_id"], true).await?;
+        index(m, "import_map_target_idx", "import_map", &["target_kind", "target_id"], false).await?;
         Ok(())
     }
 }

@@ -89,6 +89,11 @@ pub enum Command {
         #[command(subcommand)]
         command: IntegrityCommand,
     },
+    /// Import content from other systems (MG-1..MG-6): `baspa import wordpress --help`.
+    Import {
+        #[command(subcommand)]
+        command: crate::import::ImportCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -295,6 +300,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Integrity { command: IntegrityCommand::Check } => {
             let db = serve::open_database(&config).await?;
             crate::journal::integrity_check(&config, &db).await
+        }
+        Command::Import { command } => {
+            let db = serve::open_database(&config).await?;
+            crate::import::run(&config, &db, command).await
         }
         Command::Search { command: SearchCommand::Reindex } => {
             let db = serve::open_database(&config).await?;

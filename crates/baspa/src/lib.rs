@@ -6,6 +6,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod import;
 pub mod journal;
 pub mod search;
 pub mod serve;

@@ -32,9 +32,21 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("baspa-render", &["baspa-domain"][..]),
         ("baspa-search", &["baspa-domain"][..]),
         ("baspa-actions", &["baspa-domain", "baspa-db"][..]),
+        ("baspa-import", &["baspa-domain", "baspa-db", "baspa-actions"][..]),
         ("baspa-site", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-search"][..]),
         ("baspa-testkit", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
-        ("baspa", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site", "baspa-search"][..]),
+        (
+            "baspa",
+            &[
+                "baspa-domain",
+                "baspa-db",
+                "baspa-actions",
+                "baspa-render",
+                "baspa-site",
+                "baspa-search",
+                "baspa-import",
+            ][..],
+        ),
     ])
 }
 

@@ -3,6 +3,7 @@
 
 pub mod comment;
 pub mod grant;
+pub mod import_map;
 pub mod incident;
 pub mod integrity_seal;
 pub mod item;

@@ -1,0 +1,140 @@
+//! Import actions (MG-1, MG-6): recording which Baspa row an external object became, and
+//! storing an imported media file with its original bytes (MG-5/PF-5: originals kept; the
+//! WebP variants come from the usual `media.variants` job).
+
+use std::path::Path;
+
+use baspa_db::content as store;
+use baspa_db::imports::{self, NewMapping};
+use baspa_domain::{Capability, MediaId};
+use serde_json::{Value, json};
+
+use crate::{ActionError, Ctx, journal};
+
+/// Records (or updates) the mapping of one source object to its Baspa row, journalled. The
+/// importer calls it right after the object's own action, so a killed run resumes after the
+/// last mapped object (MG-6).
+pub async fn record_import(ctx: &Ctx<'_>, mapping: NewMapping<'_>) -> Result<(), ActionError> {
+    ctx.actor.require(Capability::ManageStructure, "import content")?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
+    let after = json!({"source": mapping.source, "object_kind": mapping.object_kind, "source_id": mapping.source_id,
+        "source_status": mapping.source_status, "target_kind": mapping.target_kind, "target_id": mapping.target_id,
+        "target_lang": mapping.target_lang, "checksum": mapping.checksum});
+    let row = imports::upsert(&tx, mapping, ctx.now).await?;
+    journal(ctx, &tx, "import.map", "import_map", Some(row.id), None, Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores the journalled summary of one import run (MG-3: the integrity report is in the journal).
+pub async fn record_import_report(ctx: &Ctx<'_>, source: &str, report: Value) -> Result<(), ActionError> {
+    ctx.actor.require(Capability::ManageStructure, "import content")?;
+    let tx = baspa_db::begin_write(ctx.db).await?;
+    journal(ctx, &tx, "import.report", source, None, None, Some(report)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An imported file (a WordPress attachment).
+pub struct ImportMediaInput<'a> {
+    pub original_name: &'a str,
+    pub bytes: &'a [u8],
+    pub alt: Value,
+    pub max_bytes: usize,
+}
+
+/// Checks an imported file like an upload (type from the bytes, polyglots, active PDF content …)
+/// but stores the ORIGINAL bytes, named after their hash: the same file imported twice (the two
+/// sites uploaded the same photo) is one media row. Images get their variants queued.
+pub async fn import_media(
+    ctx: &Ctx<'_>,
+    media_dir: &Path,
+    input: ImportMediaInput<'_>,
+) -> Result<MediaId, ActionError> {
+    if !ctx.actor.may_somewhere(Capability::CreateContent) {
+        return Err(ActionError::NotPermitted { action: "upload media" });
+    }
+    let checked = crate::uploads::inspect(input.original_name, input.bytes, input.max_bytes)
+        .map_err(|refusal| ActionError::Invalid(format!("{}: {refusal}", input.original_name)))?;
+    let hash = blake3::hash(input.bytes).to_hex().to_string();
+    let storage_key = format!("{}.{}", &hash[..32], checked.kind.extension());
+    if let Some(existing) = store::media_by_storage_key(ctx.db, &storage_key).await? {
+        return Ok(MediaId(existing.id));
+    }
+    let write_err = |e: std::io::Error| {
+        tracing::error!(error = %e, dir = %media_dir.display(), "cannot write media");
+        ActionError::Invalid("the file could not be stored (disk full or not writable?)".into())
+    };
+    tokio::fs::create_dir_all(media_dir).await.map_err(write_err)?;
+    let final_path = media_dir.join(&storage_key);
+    let partial = media_dir.join(format!(".partial-{}", &hash[..32]));
+    tokio::fs::write(&partial, input.bytes).await.map_err(write_err)?;
+    tokio::fs::rename(&partial, &final_path).await.map_err(write_err)?;
+    crate::integrity::keep_sealed_copy(media_dir, &hash, input.bytes).await.map_err(write_err)?;
+    let name: String = input.original_name.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect();
+    let tx = baspa_db::begin_write(ctx.db).await?;
+    let row = store::insert_media(
+        &tx,
+        store::NewMedia {
+            storage_key: &storage_key,
+            original_name: &name,
+            mime: checked.kind.mime(),
+            byte_size: input.bytes.len() as i64,
+            width: checked.width.map(|w| w as i32),
+            height: checked.height.map(|h| h as i32),
+            content_hash: &hash,
+            alt: input.alt,
+            uploaded_by: ctx.actor.user_id.map(|u| u.0),
+        },
+        ctx.now,
+    )
+    .await?;
+    if checked.kind.is_image() {
+        baspa_db::jobs::enqueue(
+            &tx,
+            "media.variants",
+            json!({"media_id": row.id}),
+            Some(format!("media.variants:{}", row.id)),
+            ctx.now,
+        )
+        .await?;
+    }
+    let after = json!({"storage_key": storage_key, "name": name, "mime": checked.kind.mime(),
+        "bytes": input.bytes.len(), "stored_hash": hash, "imported": true});
+    let entry = journal(ctx, &tx, "media.import", "media", Some(row.id), None, Some(after)).await?;
+    crate::integrity::seal_media(ctx, &tx, entry, &row).await?;
+    tx.commit().await?;
+    Ok(MediaId(row.id))
+}
+
+/// Records a permanent redirect from an old path to a fixed URL or path that is not an item
+/// (archives, feeds, author pages of a migrated site; MG-4).
+pub async fn add_redirect_to_url(
+    ctx: &Ctx<'_>,
+    host: &str,
+    old_path: &str,
+    target_url: &str,
+) -> Result<(), ActionError> {
+    ctx.actor.require(Capability::ManageStructure, "manage redirects")?;
+    if !old_path.starts_with('/') {
+        return Err(ActionError::Invalid(format!("redirect path {old_path:?} must start with '/'")));
+    }
+    let tx = baspa_db::begin_write(ctx.db).await?;
+    let row = store::insert_redirect(
+        &tx,
+        store::NewRedirect {
+            host,
+            old_path,
+            target_item_id: None,
+            target_lang: None,
+            target_url: Some(target_url),
+            status_code: 301,
+        },
+        ctx.now,
+    )
+    .await?;
+    let after = json!({"host": host, "old_path": old_path, "target_url": target_url});
+    journal(ctx, &tx, "redirect.create", "redirect", Some(row.id), None, Some(after)).await?;
+    tx.commit().await?;
+    Ok(())
+}
