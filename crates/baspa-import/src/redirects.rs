@@ -33,6 +33,7 @@ pub(crate) async fn add_all(
     let nicename = |id: i64| site.users.iter().find(|u| u.id == id).map(|u| u.nicename.clone()).unwrap_or_default();
     let mut wanted: Vec<(String, Target)> = Vec::new();
     let mut months = BTreeSet::new();
+    let mut old_slugs: Vec<(String, Target)> = Vec::new();
     for p in site.posts.iter().filter(|p| p.post_type == "post" || p.post_type == "page") {
         let Some(m) = maps.get(&(p.post_type.clone(), p.id)) else { continue };
         let item = ItemId(m.target_id);
@@ -47,7 +48,8 @@ pub(crate) async fn add_all(
         }
         for old in p.meta.get("_wp_old_slug").into_iter().flatten() {
             match permalinks::with_old_slug(&path, &p.name, old) {
-                Some(old_path) => wanted.push((old_path, Target::Item(item))),
+                // After every current address: WordPress too lets a current slug win over an old one.
+                Some(old_path) => old_slugs.push((old_path, Target::Item(item))),
                 None => report.unmapped_urls.push(format!("{source}: old slug {old} of post {}", p.id)),
             }
         }
@@ -58,7 +60,14 @@ pub(crate) async fn add_all(
         match parent.and_then(|pp| {
             let m = maps.get(&(pp.post_type.clone(), pp.id))?;
             let path = (pp.status == "publish").then(|| permalinks::post_path(site, pp, &nicename(pp.author))).flatten()?;
-            Some((format!("{path}{}/", a.name), ItemId(m.target_id)))
+            // WordPress's `get_attachment_link`: `attachment/` before the name under a
+            // `%category%` structure or for a numeric name.
+            let infix = if site.permalink_structure.contains("%category%") || a.name.parse::<i64>().is_ok() {
+                "attachment/"
+            } else {
+                ""
+            };
+            Some((format!("{path}{infix}{}/", a.name), ItemId(m.target_id)))
         }) {
             Some((path, item)) => {
                 wanted.push((format!("/?attachment_id={}", a.id), Target::Item(item)));
@@ -92,6 +101,7 @@ pub(crate) async fn add_all(
         wanted.push((format!("/{ym}/"), Target::Url(format!("/archive/{ym}/"))));
     }
     wanted.push(("/feed/".to_owned(), Target::Url("/feed.xml".to_owned())));
+    wanted.extend(old_slugs);
     report.unmapped_urls.push(format!(
         "{source}: year and day archives, per-post comment feeds and category/tag feeds have no Baspa equivalent"
     ));
