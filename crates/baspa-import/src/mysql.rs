@@ -107,8 +107,8 @@ pub async fn read(db: &DatabaseConnection, prefix: &str) -> Result<Site, ReadErr
     posts.sort_by_key(|p| p.id);
     let index: HashMap<i64, usize> = posts.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
 
-    let meta =
-        read_table(db, &t("postmeta"), &["meta_id", "post_id", "meta_key", "meta_value"]).await.map_err(missing)?;
+    let meta = read_table(db, &t("postmeta"), &["meta_id", "post_id", "meta_key", "meta_value"]).await;
+    let meta = optional(&mut site, meta);
     for r in &meta {
         let post_id = r[1].int();
         let value = text(&mut site, "meta", post_id, &r[3], "meta_value");
@@ -117,10 +117,10 @@ pub async fn read(db: &DatabaseConnection, prefix: &str) -> Result<Site, ReadErr
         }
     }
 
-    let terms = read_table(db, &t("terms"), &["term_id", "name", "slug"]).await.map_err(missing)?;
-    let taxonomy = read_table(db, &t("term_taxonomy"), &["term_taxonomy_id", "term_id", "taxonomy", "parent"])
-        .await
-        .map_err(missing)?;
+    let terms = read_table(db, &t("terms"), &["term_id", "name", "slug"]).await;
+    let terms = optional(&mut site, terms);
+    let taxonomy = read_table(db, &t("term_taxonomy"), &["term_taxonomy_id", "term_id", "taxonomy", "parent"]).await;
+    let taxonomy = optional(&mut site, taxonomy);
     let mut by_tt: HashMap<i64, i64> = HashMap::new();
     let names: HashMap<i64, (String, String)> =
         terms.iter().map(|r| (r[0].int(), (r[1].text(), r[2].text()))).collect();
@@ -131,7 +131,8 @@ pub async fn read(db: &DatabaseConnection, prefix: &str) -> Result<Site, ReadErr
         site.terms.push(Term { term_id, name, slug, taxonomy: r[2].text(), parent: r[3].int() });
     }
     site.terms.sort_by_key(|t| t.term_id);
-    let links = read_table(db, &t("term_relationships"), &["object_id", "term_taxonomy_id"]).await.map_err(missing)?;
+    let links = read_table(db, &t("term_relationships"), &["object_id", "term_taxonomy_id"]).await;
+    let links = optional(&mut site, links);
     for r in &links {
         if let (Some(&i), Some(&term)) = (index.get(&r[0].int()), by_tt.get(&r[1].int())) {
             posts[i].terms.push(term);
@@ -142,11 +143,10 @@ pub async fn read(db: &DatabaseConnection, prefix: &str) -> Result<Site, ReadErr
     }
     site.posts = posts;
 
-    let users = read_table(db, &t("users"), &["ID", "user_login", "user_email", "display_name", "user_nicename"])
-        .await
-        .map_err(missing)?;
-    let usermeta =
-        read_table(db, &t("usermeta"), &["umeta_id", "user_id", "meta_key", "meta_value"]).await.map_err(missing)?;
+    let users = read_table(db, &t("users"), &["ID", "user_login", "user_email", "display_name", "user_nicename"]).await;
+    let users = optional(&mut site, users);
+    let usermeta = read_table(db, &t("usermeta"), &["umeta_id", "user_id", "meta_key", "meta_value"]).await;
+    let usermeta = optional(&mut site, usermeta);
     let mut roles: HashMap<i64, String> = HashMap::new();
     for r in &usermeta {
         // `wp_capabilities` carries the table prefix in its key.
@@ -186,7 +186,8 @@ pub async fn read(db: &DatabaseConnection, prefix: &str) -> Result<Site, ReadErr
         "comment_parent",
         "user_id",
     ];
-    let comments = read_table(db, &t("comments"), &cols).await.map_err(missing)?;
+    let comments = read_table(db, &t("comments"), &cols).await;
+    let comments = optional(&mut site, comments);
     for r in &comments {
         let id = r[0].int();
         let author = text(&mut site, "comment", id, &r[2], "comment_author");
@@ -206,4 +207,16 @@ pub async fn read(db: &DatabaseConnection, prefix: &str) -> Result<Site, ReadErr
     }
     site.comments.sort_by_key(|c| c.id);
     Ok(site)
+}
+
+/// Tables other than options and posts may be missing (a truncated dump): what they held is
+/// reported as missing and the rest is imported.
+fn optional(site: &mut Site, read: Result<Vec<Vec<Cell>>, baspa_db::wp_source::SourceError>) -> Vec<Vec<Cell>> {
+    match read {
+        Ok(rows) => rows,
+        Err(e) => {
+            site.problems.push(Problem::new("table", None, format!("{e}; its objects are not imported")));
+            Vec::new()
+        }
+    }
 }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use baspa_actions::imports::{ImportMediaInput, import_media, record_import};
 use baspa_actions::{
-    ActionError, Actor, CommentInput, Ctx, NewItemInput, TranslationInput, add_comment, add_translation,
-    create_item, create_user, publish_translation, revise_translation, submit_for_review, trash_item,
+    ActionError, Actor, CommentInput, Ctx, NewItemInput, TranslationInput, add_comment, add_translation, create_item,
+    create_user, publish_translation, revise_translation, submit_for_review, trash_item,
 };
 use baspa_db::entity::import_map;
 use baspa_db::imports::{self, NewMapping};

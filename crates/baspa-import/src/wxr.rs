@@ -42,9 +42,24 @@ pub fn read_file(path: &std::path::Path, permalink_structure: &str) -> Result<Si
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            problems.push(Problem::new("file", None, format!("invalid UTF-8 at byte {at}; invalid bytes replaced")));
-            String::from_utf8_lossy(e.as_bytes()).into_owned()
+            let bytes = e.into_bytes();
+            // Name the item around each invalid sequence (up to 20), then read the rest.
+            let mut at = 0;
+            while at < bytes.len() && problems.len() < 20 {
+                match std::str::from_utf8(&bytes[at..]) {
+                    Ok(_) => break,
+                    Err(err) => {
+                        let bad = at + err.valid_up_to();
+                        problems.push(Problem::new(
+                            "post",
+                            item_id_at(&bytes, bad),
+                            format!("invalid UTF-8 at byte {bad}; replaced"),
+                        ));
+                        at = bad + err.error_len().unwrap_or(1);
+                    }
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
         }
     };
     let mut site = parse(&text, permalink_structure)?;
@@ -114,6 +129,10 @@ pub fn parse(xml: &str, permalink_structure: &str) -> Result<Site, WxrError> {
                 let term_id = child_text_ns(n, wp, "term_id").parse().unwrap_or(0);
                 let taxonomy = child_text_ns(n, wp, "term_taxonomy");
                 let slug = child_text_ns(n, wp, "term_slug");
+                // Categories and tags may be listed a second time as generic terms.
+                if site.terms.iter().any(|t| t.term_id == term_id && t.taxonomy == taxonomy) {
+                    continue;
+                }
                 slug_to_term.insert((taxonomy.clone(), slug.clone()), term_id);
                 site.terms.push(Term { term_id, name: child_text_ns(n, wp, "term_name"), slug, taxonomy, parent: 0 });
             }
@@ -202,4 +221,17 @@ fn mime_from_name(url: &str) -> String {
         _ => "application/octet-stream",
     }
     .to_owned()
+}
+
+/// The `wp:post_id` of the `<item>` that contains byte `at`, if any.
+fn item_id_at(bytes: &[u8], at: usize) -> Option<i64> {
+    let find_back = |needle: &[u8]| bytes[..at].windows(needle.len()).rposition(|w| w == needle);
+    let start = find_back(b"<item>")?;
+    if find_back(b"</item>").is_some_and(|end| end > start) {
+        return None;
+    }
+    let rest = &bytes[start..];
+    let open = rest.windows(12).position(|w| w == b"<wp:post_id>")? + 12;
+    let close = rest[open..].iter().position(|b| *b == b'<')?;
+    std::str::from_utf8(&rest[open..open + close]).ok()?.trim().parse().ok()
 }
