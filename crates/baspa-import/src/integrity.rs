@@ -12,10 +12,10 @@ use regex::Regex;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
-use crate::rewrite::Rewriter;
+use crate::rewrite::{Rewriter, pattern};
 use crate::run::{ImportError, SiteSource, target_status};
 
-static HREF: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"href="(/[^"]*)""#).expect("regex"));
+static HREF: LazyLock<Regex> = LazyLock::new(|| pattern(r#"href="(/[^"]*)""#));
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CountRow {

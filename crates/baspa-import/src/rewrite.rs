@@ -9,19 +9,22 @@ use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
-static BLOCK_COMMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?s)<!--\s*/?wp:.*?-->").expect("regex"));
-static MORE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<!--(more|nextpage)(.*?)-->").expect("regex"));
-static CAPTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?s)\[caption[^\]]*\](.*?)\[/caption\]").expect("regex"));
-static GALLERY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"\[gallery[^\]]*?ids="([0-9, ]+)"[^\]]*\]"#).expect("regex"));
-static EMBED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?s)\[embed[^\]]*\](.*?)\[/embed\]").expect("regex"));
-static BARE_URL_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^\s*(https?://(?:www\.)?(?:youtube\.com|youtu\.be|vimeo\.com)/\S+)\s*$").expect("regex")
-});
-static UPLOAD_URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?:https?://[A-Za-z0-9.\-:\[\]]+)?/wp-content/uploads/([^"'\s<>)\]]+)"#).expect("regex")
-});
+static BLOCK_COMMENT: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?s)<!--\s*/?wp:.*?-->"));
+static MORE: LazyLock<Regex> = LazyLock::new(|| pattern(r"<!--(more|nextpage)(.*?)-->"));
+static CAPTION: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?s)\[caption[^\]]*\](.*?)\[/caption\]"));
+static GALLERY: LazyLock<Regex> = LazyLock::new(|| pattern(r#"\[gallery[^\]]*?ids="([0-9, ]+)"[^\]]*\]"#));
+static EMBED: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?s)\[embed[^\]]*\](.*?)\[/embed\]"));
+static BARE_URL_LINE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"(?m)^\s*(https?://(?:www\.)?(?:youtube\.com|youtu\.be|vimeo\.com)/\S+)\s*$"));
+static UPLOAD_URL: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r#"(?:https?://[A-Za-z0-9.\-:\[\]]+)?/wp-content/uploads/([^"'\s<>)\]]+)"#));
+
+/// Compiles a constant pattern. The patterns are literals exercised by the unit tests, so a
+/// failure is a programming error caught before release, not an input error.
+#[allow(clippy::expect_used)]
+pub(crate) fn pattern(p: &str) -> Regex {
+    Regex::new(p).expect("constant pattern")
+}
 
 /// What a rewrite found that it could not map.
 #[derive(Debug, Default, Clone)]

@@ -534,7 +534,6 @@ pub async fn import(
 
     // Posts and pages.
     for (i, src) in sources.iter().enumerate() {
-        let lang = src.lang.as_str();
         let mut content: Vec<&Post> = src
             .site
             .posts
@@ -581,7 +580,6 @@ pub async fn import(
                 let name = states[i].name.clone();
                 report.problem(&name, Problem::new(&p.post_type, Some(p.id), e.to_string()));
             }
-            let _ = lang;
         }
     }
 
@@ -743,11 +741,6 @@ fn rewriter(src: &SiteSource, st: &SourceState) -> (Vec<String>, HashMap<String,
     (bases, st.upload_url.clone(), st.attachment_url.clone())
 }
 
-/// The body Baspa stores for a WordPress post: rewritten, then sanitised (as the action does).
-pub fn converted_body(rw: &Rewriter<'_>, content: &str) -> (String, crate::rewrite::RewriteNotes) {
-    rw.rewrite(content)
-}
-
 /// The custom fields of an imported translation: where it came from and its post meta (MG-1).
 fn fields_of(source: &str, p: &Post, report: &mut ImportReport) -> Value {
     let mut meta = serde_json::Map::new();
@@ -904,8 +897,6 @@ async fn import_post(
         }
         _ => {}
     }
-    let expected = target_status(&p.status, at, now);
-    let _ = expected;
     remember(ctx, &mut states[i], kind, p.id, &p.status, ("item", item_id.0, Some(lang)), &sum).await?;
     report.tally(&st_name, kind).created += 1;
     Ok(())
