@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use baspa_domain::LangCode;
+use baspa_domain::{LangCode, LanguageRouting, LanguageSpec};
 use baspa_import::{ImportOptions, SiteSource};
 use clap::Subcommand;
 use sea_orm::DatabaseConnection;
@@ -38,6 +38,10 @@ pub enum ImportCommand {
         /// Minutes two versions of a story may be apart to be paired.
         #[arg(long, default_value_t = 45)]
         pair_window: i64,
+        /// `LANG=HOST`: creates the language with this host when the site does not have it yet
+        /// (the first `--site` becomes the default language). Redirects of that site answer on it.
+        #[arg(long = "host")]
+        hosts: Vec<String>,
         /// Read and report, write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -49,7 +53,8 @@ fn lang_value<'a>(list: &'a [String], lang: &str) -> Option<&'a str> {
 }
 
 pub async fn run(config: &Config, db: &DatabaseConnection, command: ImportCommand) -> anyhow::Result<()> {
-    let ImportCommand::Wordpress { sites, uploads, table_prefix, permalinks, pairs, pair_window, dry_run } = command;
+    let ImportCommand::Wordpress { sites, uploads, table_prefix, permalinks, pairs, pair_window, hosts, dry_run } =
+        command;
     let started = Instant::now();
     let mut sources = Vec::new();
     for spec in &sites {
@@ -70,6 +75,22 @@ pub async fn run(config: &Config, db: &DatabaseConnection, command: ImportComman
             site.comments.len(),
             site.users.len()
         );
+        if let Some(host) = lang_value(&hosts, lang.as_str())
+            && !dry_run
+            && !baspa_db::languages::list(db).await?.iter().any(|l| l.code == lang)
+        {
+            let actor = baspa_actions::Actor::system("importer");
+            let spec = LanguageSpec {
+                code: lang.clone(),
+                bcp47: lang.to_string(),
+                native_name: lang.to_string(),
+                routing: LanguageRouting::Host(host.to_owned()),
+                is_default: sources.is_empty(),
+                fallback: Vec::new(),
+                position: sources.len() as i32 + 1,
+            };
+            baspa_actions::upsert_language(&baspa_actions::Ctx::new(db, &actor), &spec).await?;
+        }
         sources.push(SiteSource { lang, site, uploads: PathBuf::from(dir) });
     }
     let mut options = ImportOptions { dry_run, pair_window_minutes: pair_window, ..Default::default() };
