@@ -61,50 +61,27 @@ pub async fn import_media(
     if let Some(existing) = store::media_by_storage_key(ctx.db, &storage_key).await? {
         return Ok(MediaId(existing.id));
     }
-    let write_err = |e: std::io::Error| {
-        tracing::error!(error = %e, dir = %media_dir.display(), "cannot write media");
-        ActionError::Invalid("the file could not be stored (disk full or not writable?)".into())
+    let stem = &hash[..32];
+    let final_path = crate::content::store_media_file(media_dir, stem, &storage_key, input.bytes, &hash).await?;
+    let name = crate::content::media_display_name(input.original_name);
+    let new = store::NewMedia {
+        storage_key: &storage_key,
+        original_name: &name,
+        mime: checked.kind.mime(),
+        byte_size: input.bytes.len() as i64,
+        width: checked.width.map(|w| w as i32),
+        height: checked.height.map(|h| h as i32),
+        content_hash: &hash,
+        alt: input.alt,
+        uploaded_by: ctx.actor.user_id.map(|u| u.0),
     };
-    tokio::fs::create_dir_all(media_dir).await.map_err(write_err)?;
-    let final_path = media_dir.join(&storage_key);
-    let partial = media_dir.join(format!(".partial-{}", &hash[..32]));
-    tokio::fs::write(&partial, input.bytes).await.map_err(write_err)?;
-    tokio::fs::rename(&partial, &final_path).await.map_err(write_err)?;
-    crate::integrity::keep_sealed_copy(media_dir, &hash, input.bytes).await.map_err(write_err)?;
-    let name: String = input.original_name.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect();
-    let tx = baspa_db::begin_write(ctx.db).await?;
-    let row = store::insert_media(
-        &tx,
-        store::NewMedia {
-            storage_key: &storage_key,
-            original_name: &name,
-            mime: checked.kind.mime(),
-            byte_size: input.bytes.len() as i64,
-            width: checked.width.map(|w| w as i32),
-            height: checked.height.map(|h| h as i32),
-            content_hash: &hash,
-            alt: input.alt,
-            uploaded_by: ctx.actor.user_id.map(|u| u.0),
-        },
-        ctx.now,
-    )
-    .await?;
-    if checked.kind.is_image() {
-        baspa_db::jobs::enqueue(
-            &tx,
-            "media.variants",
-            json!({"media_id": row.id}),
-            Some(format!("media.variants:{}", row.id)),
-            ctx.now,
-        )
-        .await?;
-    }
     let after = json!({"storage_key": storage_key, "name": name, "mime": checked.kind.mime(),
         "bytes": input.bytes.len(), "stored_hash": hash, "imported": true});
-    let entry = journal(ctx, &tx, "media.import", "media", Some(row.id), None, Some(after)).await?;
-    crate::integrity::seal_media(ctx, &tx, entry, &row).await?;
-    tx.commit().await?;
-    Ok(MediaId(row.id))
+    let result = crate::content::record_stored_media(ctx, new, checked.kind.is_image(), "media.import", after).await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&final_path).await;
+    }
+    result
 }
 
 /// Records a permanent redirect from an old path to a fixed URL or path that is not an item
