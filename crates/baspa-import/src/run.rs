@@ -299,13 +299,12 @@ pub async fn import(
     let mut report = ImportReport { dry_run: options.dry_run, ..Default::default() };
     let mut states = Vec::new();
     for src in sources {
-        let spec = languages
-            .iter()
-            .find(|l| l.code == src.lang)
-            .ok_or_else(|| ImportError::UnknownLanguage(src.lang.to_string()))?;
-        let host = match &spec.routing {
-            LanguageRouting::Host(h) => h.to_ascii_lowercase(),
-            LanguageRouting::PathPrefix(_) => String::new(),
+        let host = match languages.iter().find(|l| l.code == src.lang).map(|l| &l.routing) {
+            Some(LanguageRouting::Host(h)) => h.to_ascii_lowercase(),
+            Some(LanguageRouting::PathPrefix(_)) => String::new(),
+            // A dry run may come before the languages exist; a real run needs them.
+            None if options.dry_run => String::new(),
+            None => return Err(ImportError::UnknownLanguage(src.lang.to_string())),
         };
         let name = src.source_name();
         for p in &src.site.problems {

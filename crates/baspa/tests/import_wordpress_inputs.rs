@@ -200,3 +200,46 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+fn cli(data: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_baspa"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("BASPA_DATABASE_URL")
+        .env("BASPA_LOG", "error")
+        .output()
+        .expect("run baspa")
+}
+
+#[test]
+fn mg3_mg6_the_cli_dry_run_writes_nothing_and_a_mismatch_exits_non_zero() {
+    let data = tempfile::tempdir().unwrap();
+    let wxr_file = wordpress::fixtures_dir().join("kk.wxr.xml");
+    let site = format!("kk={}", wxr_file.display());
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&uploads("kk"), copy.path());
+    let up = format!("kk={}", copy.path().display());
+    let args = ["import", "wordpress", "--site", &site, "--uploads", &up, "--host", "kk=baq.test"];
+    let links = ["--permalinks", "kk=/%year%/%monthnum%/%postname%/"];
+
+    let dry = cli(data.path(), &[&args[..], &links[..], &["--dry-run"]].concat());
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    let report: Value = serde_json::from_slice(&dry.stdout).expect("JSON report");
+    assert!(n(&report["changes"]) > 300, "the dry run counts what it would write");
+    assert!(
+        report["integrity"]["counts"].as_array().unwrap().iter().all(|r| n(&r["target_count"]) == 0),
+        "MG-6: nothing written"
+    );
+
+    // A file missing from the uploads folder: imported without it, reported, exit code 1 (MG-3).
+    let first = wxr("kk", "").posts.into_iter().find(|p| p.post_type == "attachment").unwrap();
+    std::fs::remove_file(copy.path().join(first.meta1("_wp_attached_file").unwrap())).unwrap();
+    let run = cli(data.path(), &[&args[..], &links[..]].concat());
+    assert!(!run.status.success(), "MG-3: a mismatch fails the command");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("integrity check found"), "{stderr}");
+    let report: Value = serde_json::from_slice(&run.stdout).expect("JSON report");
+    assert_eq!(report["clean"], false);
+    assert!(report["report"]["problems"].as_array().unwrap().iter().any(|p| p["id"] == first.id));
+}
