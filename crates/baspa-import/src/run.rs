@@ -49,11 +49,19 @@ pub struct ImportOptions {
     /// Two versions of a story further apart than this are never paired.
     pub pair_window_minutes: i64,
     pub max_media_bytes: usize,
+    /// Called with a line of progress per phase and source (the CLI prints it; MG-6).
+    pub progress: Option<fn(&str)>,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        Self { dry_run: false, explicit_pairs: Vec::new(), pair_window_minutes: 45, max_media_bytes: 64 * 1024 * 1024 }
+        Self {
+            dry_run: false,
+            explicit_pairs: Vec::new(),
+            pair_window_minutes: 45,
+            max_media_bytes: 64 * 1024 * 1024,
+            progress: None,
+        }
     }
 }
 
@@ -322,6 +330,7 @@ pub async fn import(
     }
 
     // Users: one account per e-mail across all sources (MG-2).
+    say(options, "users");
     let mut account_roles: HashMap<String, (Role, String)> = HashMap::new();
     for (src, st) in sources.iter().zip(states.iter_mut()) {
         for u in &src.site.users {
@@ -381,6 +390,7 @@ pub async fn import(
     }
 
     // Terms: categories (nested → sections, parents first) and tags.
+    say(options, "categories and tags");
     for (src, st) in sources.iter().zip(states.iter_mut()) {
         let lang = src.lang.as_str();
         let mut cats: Vec<_> = src.site.terms.iter().filter(|t| t.taxonomy == "category").collect();
@@ -449,6 +459,7 @@ pub async fn import(
     }
 
     // Attachments: the original file of each, checked like an upload, stored as it is.
+    say(options, "attachments");
     for (src, st) in sources.iter().zip(states.iter_mut()) {
         for a in src.site.posts.iter().filter(|p| p.post_type == "attachment") {
             let Some(rel) = a.meta1("_wp_attached_file").map(str::to_owned) else {
@@ -532,6 +543,7 @@ pub async fn import(
     let partner: HashMap<i64, i64> = report.pairing.pairs.iter().map(|p| (p.b, p.a)).collect();
 
     // Posts and pages.
+    say(options, "posts and pages");
     for (i, src) in sources.iter().enumerate() {
         let mut content: Vec<&Post> = src
             .site
@@ -569,7 +581,11 @@ pub async fn import(
                     .or_default() += 1;
             }
         }
-        for p in content {
+        let total = content.len();
+        for (done, p) in content.into_iter().enumerate() {
+            if done % 50 == 0 {
+                say(options, &format!("  {}: {done}/{total}", src.source_name()));
+            }
             let primary_item = if i > 0 {
                 partner.get(&p.id).and_then(|a| states[0].maps.get("post", *a)).map(|m| ItemId(m.target_id))
             } else {
@@ -583,6 +599,7 @@ pub async fn import(
     }
 
     // Comments, parents first.
+    say(options, "comments");
     for (src, st) in sources.iter().zip(states.iter_mut()) {
         let mut comments: Vec<_> = src.site.comments.iter().collect();
         comments.sort_by_key(|c| c.id);
@@ -664,6 +681,7 @@ pub async fn import(
     }
 
     // Redirects of every old URL (MG-4).
+    say(options, "redirects");
     for (src, st) in sources.iter().zip(states.iter()) {
         crate::redirects::add_all(&ctx, src, st.host.as_str(), &st.maps.rows, options.dry_run, &mut report).await?;
     }
@@ -899,4 +917,10 @@ async fn import_post(
     remember(ctx, &mut states[i], kind, p.id, &p.status, ("item", item_id.0, Some(lang)), &sum).await?;
     report.tally(&st_name, kind).created += 1;
     Ok(())
+}
+
+fn say(options: &ImportOptions, line: &str) {
+    if let Some(progress) = options.progress {
+        progress(line);
+    }
 }

@@ -93,7 +93,12 @@ pub async fn run(config: &Config, db: &DatabaseConnection, command: ImportComman
         }
         sources.push(SiteSource { lang, site, uploads: PathBuf::from(dir) });
     }
-    let mut options = ImportOptions { dry_run, pair_window_minutes: pair_window, ..Default::default() };
+    let mut options = ImportOptions {
+        dry_run,
+        pair_window_minutes: pair_window,
+        progress: Some(|line| eprintln!("{line}")),
+        ..Default::default()
+    };
     if let Some(path) = pairs {
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         options.explicit_pairs = baspa_import::parse_pairs_csv(&text).map_err(anyhow::Error::msg)?;
