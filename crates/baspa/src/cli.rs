@@ -148,6 +148,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         articles: u32,
     },
+    /// Import both WordPress fixture WXR files multiplied N times, then again (one JSON line).
+    Import {
+        #[arg(long, default_value_t = 10)]
+        scale: u32,
+        /// The folder with kk.wxr.xml, ru.wxr.xml and the uploads folders.
+        #[arg(long)]
+        fixtures: PathBuf,
+    },
     /// Append N journal entries (if fewer exist), anchor, and time `journal verify` (one JSON line).
     Journal {
         #[arg(long, default_value_t = 100_000)]
@@ -284,6 +292,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 BenchCommand::Storage { articles } => {
                     let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
                     crate::bench::storage(&db, &backend, articles).await?;
+                }
+                BenchCommand::Import { scale, fixtures } => {
+                    crate::import::bench(&config, &db, &fixtures, scale).await?
                 }
                 BenchCommand::Journal { entries } => {
                     let backend = format!("{:?}", db.get_database_backend()).to_lowercase();

@@ -117,3 +117,100 @@ pub async fn run(config: &Config, db: &DatabaseConnection, command: ImportComman
     }
     Ok(())
 }
+
+/// Multiplies a site `scale` times for the import benchmark: every post, attachment and comment
+/// is copied with ids shifted by 100,000 per copy (parents, featured images and comment threads
+/// follow), slugs suffixed and dates moved back four years per copy, so copies neither clash nor
+/// pair with each other. Files are shared, so copies reuse the same media rows.
+pub fn scaled(site: &baspa_import::model::Site, scale: u32) -> baspa_import::model::Site {
+    let mut out = site.clone();
+    for k in 1..i64::from(scale.max(1)) {
+        let shift = k * 100_000;
+        let move_date = |d: &str| match d.get(0..4).and_then(|y| y.parse::<i64>().ok()) {
+            Some(y) if y > 0 => format!("{}{}", y - 4 * k, &d[4..]),
+            _ => d.to_owned(),
+        };
+        for p in &site.posts {
+            let mut c = p.clone();
+            c.id += shift;
+            if c.parent != 0 {
+                c.parent += shift;
+            }
+            if !c.name.is_empty() {
+                c.name = format!("{}-x{k}", c.name);
+            }
+            c.title = format!("{} ({k})", c.title);
+            c.date_gmt = move_date(&c.date_gmt);
+            c.date_local = move_date(&c.date_local);
+            if let Some(t) = c.meta.get_mut("_thumbnail_id") {
+                for v in t.iter_mut() {
+                    if let Ok(id) = v.parse::<i64>() {
+                        *v = (id + shift).to_string();
+                    }
+                }
+            }
+            out.posts.push(c);
+        }
+        for cm in &site.comments {
+            let mut c = cm.clone();
+            c.id += shift;
+            c.post_id += shift;
+            if c.parent != 0 {
+                c.parent += shift;
+            }
+            out.comments.push(c);
+        }
+    }
+    out.posts.sort_by_key(|p| p.id);
+    out.comments.sort_by_key(|c| c.id);
+    out
+}
+
+/// `baspa bench import`: imports both fixture WXR files multiplied `scale` times and prints one
+/// JSON line with the time and the object count.
+pub async fn bench(
+    config: &Config,
+    db: &DatabaseConnection,
+    fixtures: &std::path::Path,
+    scale: u32,
+) -> anyhow::Result<()> {
+    let actor = baspa_actions::Actor::system("bench");
+    let ctx = baspa_actions::Ctx::new(db, &actor);
+    let mut sources = Vec::new();
+    for (i, (code, host, structure)) in [
+        ("kk", "baq.localhost", "/%year%/%monthnum%/%postname%/"),
+        ("ru", "rus.baq.localhost", "/%category%/%postname%/"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let lang = LangCode::parse(code)?;
+        let spec = LanguageSpec {
+            code: lang.clone(),
+            bcp47: format!("{code}-KZ"),
+            native_name: code.into(),
+            routing: LanguageRouting::Host(host.into()),
+            is_default: i == 0,
+            fallback: Vec::new(),
+            position: i as i32 + 1,
+        };
+        baspa_actions::upsert_language(&ctx, &spec).await?;
+        let site = baspa_import::wxr::read_file(&fixtures.join(format!("{code}.wxr.xml")), structure)?;
+        let site = scaled(&site, scale);
+        sources.push(SiteSource { lang, site, uploads: fixtures.join(format!("uploads-{code}")) });
+    }
+    let rows: usize = sources.iter().map(|s| s.site.posts.len() + s.site.comments.len()).sum();
+    let started = Instant::now();
+    let report = baspa_import::import(db, &config.media_dir(), &sources, &ImportOptions::default()).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let again = Instant::now();
+    let second = baspa_import::import(db, &config.media_dir(), &sources, &ImportOptions::default()).await?;
+    let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+    println!(
+        "{}",
+        serde_json::json!({"backend": backend, "scale": scale, "source_rows": rows, "objects_written": report.changes(),
+            "seconds": seconds, "second_run_seconds": again.elapsed().as_secs_f64(), "second_run_changes": second.changes(),
+            "pairs": report.pairing.pairs.len(), "problems": report.problems.len()})
+    );
+    Ok(())
+}
