@@ -6,7 +6,8 @@
 #
 # Variables (all optional): FIXTURES (/work/shared/fixtures/wordpress), BACKENDS
 # ("sqlite postgres mariadb"), PG_HOST/PG_PORT/PG_USER, MY_HOST/MY_PORT/MY_USER, BENCH_OUT,
-# BASPA_BIN (skip the build).
+# BASPA_BIN (skip the build), SCALE (unset: skip; e.g. 10: also time `baspa bench import --scale 10`,
+# the WXR fixtures multiplied SCALE times, into a fresh SQLite data dir).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -82,3 +83,9 @@ for backend in $BACKENDS; do
     printf '{"backend":"%s","first_run_s":%s,"second_run_s":%s,"second_run_changes":%s,"pairs":%s,"load1":"%s"}\n' \
         "$backend" "$first" "$second" "${changes:-null}" "$pairs" "$(load1)"
 done
+
+if [[ -n ${SCALE:-} ]]; then
+    echo "== sqlite: fixture x $SCALE (WXR)" >&2
+    mkdir -p "$WORK/scaled"
+    "$BIN" --data-dir "$WORK/scaled" bench import --scale "$SCALE" --fixtures "$FIXTURES" | tee "$OUT/import-scale-$SCALE.json"
+fi

@@ -54,13 +54,14 @@ pub async fn import_media(
     if !ctx.actor.may_somewhere(Capability::CreateContent) {
         return Err(ActionError::NotPermitted { action: "upload media" });
     }
-    let checked = crate::uploads::inspect(input.original_name, input.bytes, input.max_bytes)
-        .map_err(|refusal| ActionError::Invalid(format!("{}: {refusal}", input.original_name)))?;
     let hash = blake3::hash(input.bytes).to_hex().to_string();
-    let storage_key = format!("{}.{}", &hash[..32], checked.kind.extension());
-    if let Some(existing) = store::media_by_storage_key(ctx.db, &storage_key).await? {
+    // The same bytes were checked and stored before (the other site's copy of a photo).
+    if let Some(existing) = store::media_by_hash(ctx.db, &hash).await? {
         return Ok(MediaId(existing.id));
     }
+    let checked = crate::uploads::inspect(input.original_name, input.bytes, input.max_bytes)
+        .map_err(|refusal| ActionError::Invalid(format!("{}: {refusal}", input.original_name)))?;
+    let storage_key = format!("{}.{}", &hash[..32], checked.kind.extension());
     let stem = &hash[..32];
     let final_path = crate::content::store_media_file(media_dir, stem, &storage_key, input.bytes, &hash).await?;
     let name = crate::content::media_display_name(input.original_name);
