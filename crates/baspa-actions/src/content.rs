@@ -550,34 +550,27 @@ pub async fn add_redirect(
     target_item: ItemId,
     target_lang: &LangCode,
 ) -> Result<(), ActionError> {
+    let new = NewRedirect {
+        host,
+        old_path,
+        target_item_id: Some(target_item),
+        target_lang: Some(target_lang.as_str()),
+        target_url: None,
+        status_code: 301,
+    };
+    let after = json!({"host": host, "old_path": old_path, "item_id": target_item.0, "lang": target_lang.as_str()});
+    record_redirect(ctx, new, after).await
+}
+
+/// Checks, stores and journals one redirect (to an item or to a URL).
+pub(crate) async fn record_redirect(ctx: &Ctx<'_>, new: NewRedirect<'_>, after: Value) -> Result<(), ActionError> {
     ctx.actor.require(Capability::ManageStructure, "manage redirects")?;
-    if !old_path.starts_with('/') {
-        return Err(ActionError::Invalid(format!("redirect path {old_path:?} must start with '/'")));
+    if !new.old_path.starts_with('/') {
+        return Err(ActionError::Invalid(format!("redirect path {:?} must start with '/'", new.old_path)));
     }
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let row = store::insert_redirect(
-        &tx,
-        NewRedirect {
-            host,
-            old_path,
-            target_item_id: Some(target_item),
-            target_lang: Some(target_lang.as_str()),
-            target_url: None,
-            status_code: 301,
-        },
-        ctx.now,
-    )
-    .await?;
-    journal(
-        ctx,
-        &tx,
-        "redirect.create",
-        "redirect",
-        Some(row.id),
-        None,
-        Some(json!({"host": host, "old_path": old_path, "item_id": target_item.0, "lang": target_lang.as_str()})),
-    )
-    .await?;
+    let row = store::insert_redirect(&tx, new, ctx.now).await?;
+    journal(ctx, &tx, "redirect.create", "redirect", Some(row.id), None, Some(after)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -93,26 +93,14 @@ pub async fn add_redirect_to_url(
     old_path: &str,
     target_url: &str,
 ) -> Result<(), ActionError> {
-    ctx.actor.require(Capability::ManageStructure, "manage redirects")?;
-    if !old_path.starts_with('/') {
-        return Err(ActionError::Invalid(format!("redirect path {old_path:?} must start with '/'")));
-    }
-    let tx = baspa_db::begin_write(ctx.db).await?;
-    let row = store::insert_redirect(
-        &tx,
-        store::NewRedirect {
-            host,
-            old_path,
-            target_item_id: None,
-            target_lang: None,
-            target_url: Some(target_url),
-            status_code: 301,
-        },
-        ctx.now,
-    )
-    .await?;
+    let new = store::NewRedirect {
+        host,
+        old_path,
+        target_item_id: None,
+        target_lang: None,
+        target_url: Some(target_url),
+        status_code: 301,
+    };
     let after = json!({"host": host, "old_path": old_path, "target_url": target_url});
-    journal(ctx, &tx, "redirect.create", "redirect", Some(row.id), None, Some(after)).await?;
-    tx.commit().await?;
-    Ok(())
+    crate::content::record_redirect(ctx, new, after).await
 }
