@@ -210,7 +210,8 @@ pub async fn bench(
         "{}",
         serde_json::json!({"backend": backend, "scale": scale, "source_rows": rows, "objects_written": report.changes(),
             "seconds": seconds, "second_run_seconds": again.elapsed().as_secs_f64(), "second_run_changes": second.changes(),
-            "pairs": report.pairing.pairs.len(), "problems": report.problems.len()})
+            "pairs": report.pairing.pairs.len(), "problems": report.problems.len(),
+            "first_problems": report.problems.iter().take(5).collect::<Vec<_>>()})
     );
     Ok(())
 }
