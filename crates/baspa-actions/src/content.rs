@@ -550,34 +550,27 @@ pub async fn add_redirect(
     target_item: ItemId,
     target_lang: &LangCode,
 ) -> Result<(), ActionError> {
+    let new = NewRedirect {
+        host,
+        old_path,
+        target_item_id: Some(target_item),
+        target_lang: Some(target_lang.as_str()),
+        target_url: None,
+        status_code: 301,
+    };
+    let after = json!({"host": host, "old_path": old_path, "item_id": target_item.0, "lang": target_lang.as_str()});
+    record_redirect(ctx, new, after).await
+}
+
+/// Checks, stores and journals one redirect (to an item or to a URL).
+pub(crate) async fn record_redirect(ctx: &Ctx<'_>, new: NewRedirect<'_>, after: Value) -> Result<(), ActionError> {
     ctx.actor.require(Capability::ManageStructure, "manage redirects")?;
-    if !old_path.starts_with('/') {
-        return Err(ActionError::Invalid(format!("redirect path {old_path:?} must start with '/'")));
+    if !new.old_path.starts_with('/') {
+        return Err(ActionError::Invalid(format!("redirect path {:?} must start with '/'", new.old_path)));
     }
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let row = store::insert_redirect(
-        &tx,
-        NewRedirect {
-            host,
-            old_path,
-            target_item_id: Some(target_item),
-            target_lang: Some(target_lang.as_str()),
-            target_url: None,
-            status_code: 301,
-        },
-        ctx.now,
-    )
-    .await?;
-    journal(
-        ctx,
-        &tx,
-        "redirect.create",
-        "redirect",
-        Some(row.id),
-        None,
-        Some(json!({"host": host, "old_path": old_path, "item_id": target_item.0, "lang": target_lang.as_str()})),
-    )
-    .await?;
+    let row = store::insert_redirect(&tx, new, ctx.now).await?;
+    journal(ctx, &tx, "redirect.create", "redirect", Some(row.id), None, Some(after)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -822,53 +815,81 @@ pub async fn upload_media(
     let random: [u8; 16] = rand::random();
     let stem: String = random.iter().map(|b| format!("{b:02x}")).collect();
     let storage_key = format!("{stem}.{}", checked.kind.extension());
+    let stored_hash = blake3::hash(&checked.bytes).to_hex().to_string();
+    let final_path = store_media_file(media_dir, &stem, &storage_key, &checked.bytes, &stored_hash).await?;
+    let name = media_display_name(input.original_name);
+    let new = store::NewMedia {
+        storage_key: &storage_key,
+        original_name: &name,
+        mime: checked.kind.mime(),
+        byte_size: checked.bytes.len() as i64,
+        width: checked.width.map(|w| w as i32),
+        height: checked.height.map(|h| h as i32),
+        content_hash: &stored_hash,
+        alt: input.alt.clone(),
+        uploaded_by: ctx.actor.user_id.map(|u| u.0),
+    };
+    let after = json!({"storage_key": storage_key, "name": name, "mime": checked.kind.mime(), "bytes": checked.bytes.len(),
+                       "sent_hash": sent_hash, "stored_hash": stored_hash});
+    let result = record_stored_media(ctx, new, checked.kind.is_image(), "media.create", after).await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&final_path).await;
+    }
+    result
+}
+
+/// Writes a media file under its final name only once complete, and keeps the sealed copy that
+/// lets an administrator put it back if it is replaced on disk (SC-5). Shared by uploads and imports.
+pub(crate) async fn store_media_file(
+    media_dir: &std::path::Path,
+    stem: &str,
+    storage_key: &str,
+    bytes: &[u8],
+    hash: &str,
+) -> Result<std::path::PathBuf, ActionError> {
     let write_err = |e: std::io::Error| {
         tracing::error!(error = %e, dir = %media_dir.display(), "cannot write media");
         ActionError::Invalid("the file could not be stored; tell the administrator (disk full or not writable?)".into())
     };
     tokio::fs::create_dir_all(media_dir).await.map_err(write_err)?;
     let partial = media_dir.join(format!(".partial-{stem}"));
-    let final_path = media_dir.join(&storage_key);
-    tokio::fs::write(&partial, &checked.bytes).await.map_err(write_err)?;
+    let final_path = media_dir.join(storage_key);
+    tokio::fs::write(&partial, bytes).await.map_err(write_err)?;
     tokio::fs::rename(&partial, &final_path).await.map_err(write_err)?;
-    let stored_hash = blake3::hash(&checked.bytes).to_hex().to_string();
-    // The copy that lets an administrator put the file back if it is replaced on disk (SC-5).
-    crate::integrity::keep_sealed_copy(media_dir, &stored_hash, &checked.bytes).await.map_err(write_err)?;
-    let name: String = input.original_name.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect();
-    let result = async {
-        let tx = baspa_db::begin_write(ctx.db).await?;
-        let row = store::insert_media(
+    crate::integrity::keep_sealed_copy(media_dir, hash, bytes).await.map_err(write_err)?;
+    Ok(final_path)
+}
+
+/// The last 200 characters of a file name, as the media library shows it.
+pub(crate) fn media_display_name(original: &str) -> String {
+    original.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect()
+}
+
+/// Registers a stored file in one transaction: the row, its variants job (images), the journal
+/// entry `action` and the seal.
+pub(crate) async fn record_stored_media(
+    ctx: &Ctx<'_>,
+    new: store::NewMedia<'_>,
+    is_image: bool,
+    action: &str,
+    after: Value,
+) -> Result<MediaId, ActionError> {
+    let tx = baspa_db::begin_write(ctx.db).await?;
+    let row = store::insert_media(&tx, new, ctx.now).await?;
+    if is_image {
+        jobs::enqueue(
             &tx,
-            store::NewMedia {
-                storage_key: &storage_key,
-                original_name: &name,
-                mime: checked.kind.mime(),
-                byte_size: checked.bytes.len() as i64,
-                width: checked.width.map(|w| w as i32),
-                height: checked.height.map(|h| h as i32),
-                content_hash: &stored_hash,
-                alt: input.alt.clone(),
-                uploaded_by: ctx.actor.user_id.map(|u| u.0),
-            },
+            "media.variants",
+            json!({"media_id": row.id}),
+            Some(format!("media.variants:{}", row.id)),
             ctx.now,
         )
         .await?;
-        if checked.kind.is_image() {
-            jobs::enqueue(&tx, "media.variants", json!({"media_id": row.id}), Some(format!("media.variants:{}", row.id)), ctx.now)
-                .await?;
-        }
-        let after = json!({"storage_key": storage_key, "name": name, "mime": checked.kind.mime(), "bytes": checked.bytes.len(),
-                           "sent_hash": sent_hash, "stored_hash": stored_hash});
-        let entry = journal(ctx, &tx, "media.create", "media", Some(row.id), None, Some(after)).await?;
-        crate::integrity::seal_media(ctx, &tx, entry, &row).await?;
-        tx.commit().await?;
-        Ok::<_, ActionError>(MediaId(row.id))
     }
-    .await;
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(&final_path).await;
-    }
-    result
+    let entry = journal(ctx, &tx, action, "media", Some(row.id), None, Some(after)).await?;
+    crate::integrity::seal_media(ctx, &tx, entry, &row).await?;
+    tx.commit().await?;
+    Ok(MediaId(row.id))
 }
 
 /// Moderates a comment (CM-9): approve, mark as spam, or move to the trash.

@@ -8,6 +8,7 @@ pub mod change_journal;
 pub mod clamd;
 mod content;
 mod error;
+pub mod imports;
 pub mod integrity;
 pub mod jobs;
 mod people;

@@ -611,6 +611,15 @@ pub async fn media_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<
     Ok(media::Entity::find().filter(media::Column::Id.is_in(ids.iter().copied())).all(db).await?)
 }
 
+/// A media row with these exact bytes (blake3), if any: imports store each file once.
+pub async fn media_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<media::Model>, StoreError> {
+    Ok(media::Entity::find()
+        .filter(media::Column::ContentHash.eq(hash))
+        .order_by_asc(media::Column::Id)
+        .one(db)
+        .await?)
+}
+
 pub async fn media_by_storage_key(db: &impl ConnectionTrait, key: &str) -> Result<Option<media::Model>, StoreError> {
     Ok(media::Entity::find().filter(media::Column::StorageKey.eq(key)).one(db).await?)
 }

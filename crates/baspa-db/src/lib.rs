@@ -9,12 +9,14 @@ pub mod connect;
 pub mod content;
 pub mod dialect;
 pub mod entity;
+pub mod imports;
 pub mod jobs;
 pub mod journal;
 pub mod languages;
 pub mod migration;
 pub mod portable;
 pub mod security;
+pub mod wp_source;
 pub mod staff_access;
 pub mod users;
 

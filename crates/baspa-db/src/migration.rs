@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004AuthorProfiles),
             Box::new(M0005SecurityFunctions),
             Box::new(M0006BackupRuns),
+            Box::new(M0007ImportMap),
         ]
     }
 
@@ -641,5 +642,40 @@ impl MigrationTrait for M0006BackupRuns {
             .create(m)
             .await?;
         index(m, "backup_runs_kind_idx", "backup_runs", &["kind", "status", "finished_at"], false).await
+    }
+}
+
+struct M0007ImportMap;
+
+impl MigrationName for M0007ImportMap {
+    fn name(&self) -> &str {
+        "m0007_import_map"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0007ImportMap {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let b = m.get_database_backend();
+        // Which Baspa row an object of an external source became (MG-6): a second run skips
+        // what is mapped and unchanged, a killed run resumes after the last mapped object, and a
+        // delta run imports only unmapped or changed objects. No foreign keys: the target kind
+        // varies (item, user, media, comment).
+        TableSpec::new("import_map", b)
+            .id()
+            .string("source", 64)
+            .string("object_kind", 32)
+            .bigint("source_id")
+            .string("source_status", 32)
+            .string("target_kind", 16)
+            .bigint("target_id")
+            .string_null("target_lang", 16)
+            .string("checksum", 64)
+            .timestamp("imported_at")
+            .create(m)
+            .await?;
+        index(m, "import_map_source_unique", "import_map", &["source", "object_kind", "source_id"], true).await?;
+        index(m, "import_map_target_idx", "import_map", &["target_kind", "target_id"], false).await?;
+        Ok(())
     }
 }

@@ -95,6 +95,7 @@ pub fn tables() -> Vec<Table> {
         table::<incident::Entity>(&[]),
         table::<security_event::Entity>(&[]),
         table::<backup_run::Entity>(&[]),
+        table::<import_map::Entity>(&[]),
     ]
 }
 

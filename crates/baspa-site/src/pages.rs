@@ -724,13 +724,25 @@ async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let lang = visit.code();
     if segments.is_empty() {
+        // `?p=ID`, `?page_id=ID`, `?attachment_id=ID` of a migrated WordPress site (MG-4).
+        let legacy =
+            visit.query.split('&').find(|kv| ["p=", "page_id=", "attachment_id="].iter().any(|k| kv.starts_with(k)));
+        if let Some(kv) = legacy
+            && let Some(moved) = stored_redirect(state, visit, &format!("/?{kv}")).await?
+        {
+            return Ok(moved);
+        }
         visit.tag("list:home".to_owned());
         return home(state, visit, &sections).await;
     }
     match segments.as_slice() {
+        // An unknown author may be an old author archive with a redirect.
         ["author", slug] => {
             visit.tag("list:author".to_owned());
-            return author_page(state, visit, &sections, slug).await;
+            match author_page(state, visit, &sections, slug).await {
+                Err(SiteError::NotFound) => {}
+                other => return other,
+            }
         }
         ["archive", year, month] => {
             visit.tag("list:archive".to_owned());
@@ -797,15 +809,8 @@ async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &
             return simple_page(state, visit, &sections, t).await;
         }
     }
-    if let Some(r) = store::find_redirect(&state.db, &routing::host_name(&visit.host), original_path).await? {
-        let target = match (r.target_url, r.target_item_id) {
-            (Some(url), _) => Some(url),
-            (None, Some(item_id)) => redirect_target(state, visit, ItemId(item_id), r.target_lang.as_deref()).await?,
-            _ => None,
-        };
-        if let Some(target) = target {
-            return Ok(moved_permanently(&target).into_response());
-        }
+    if let Some(moved) = stored_redirect(state, visit, original_path).await? {
+        return Ok(moved);
     }
     if let Some(last) = segments.last() {
         for kind in [ItemKind::Article, ItemKind::Page] {
@@ -816,6 +821,19 @@ async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &
         }
     }
     Err(SiteError::NotFound)
+}
+
+/// A 301 from the `redirects` table for this host and path, if there is one.
+async fn stored_redirect(state: &SiteState, visit: &Visit, path: &str) -> Result<Option<Response>, SiteError> {
+    let Some(r) = store::find_redirect(&state.db, &routing::host_name(&visit.host), path).await? else {
+        return Ok(None);
+    };
+    let target = match (r.target_url, r.target_item_id) {
+        (Some(url), _) => Some(url),
+        (None, Some(item_id)) => redirect_target(state, visit, ItemId(item_id), r.target_lang.as_deref()).await?,
+        _ => None,
+    };
+    Ok(target.map(|t| moved_permanently(&t).into_response()))
 }
 
 async fn redirect_target(

@@ -17,6 +17,7 @@ pub mod smtp;
 pub mod snapshot;
 pub mod staff;
 pub mod upload_corpus;
+pub mod wordpress;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -53,6 +54,16 @@ pub struct TestDb {
 fn unique_name() -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     format!("baspa_t_{}_{:x}", std::process::id(), nanos ^ (rand::random::<u64>() as u128))
+}
+
+/// A database name no other test uses, with a readable tag.
+pub fn unique_name_for(tag: &str) -> String {
+    format!("{tag}_{}", unique_name())
+}
+
+/// `server_url` pointing at database `name`.
+pub fn with_database_pub(server_url: &str, name: &str) -> String {
+    with_database(server_url, name)
 }
 
 fn with_database(server_url: &str, name: &str) -> String {

@@ -114,6 +114,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::backup::UpkeepCommand,
     },
+    /// Import content from other systems (MG-1..MG-6): `baspa import wordpress --help`.
+    Import {
+        #[command(subcommand)]
+        command: crate::import::ImportCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -202,6 +207,14 @@ pub enum BenchCommand {
     Storage {
         #[arg(long, default_value_t = 1_000)]
         articles: u32,
+    },
+    /// Import both WordPress fixture WXR files multiplied N times, then again (one JSON line).
+    Import {
+        #[arg(long, default_value_t = 10)]
+        scale: u32,
+        /// The folder with kk.wxr.xml, ru.wxr.xml and the uploads folders.
+        #[arg(long)]
+        fixtures: PathBuf,
     },
     /// Append N journal entries (if fewer exist), anchor, and time `journal verify` (one JSON line).
     Journal {
@@ -370,6 +383,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
                     crate::bench::storage(&db, &backend, articles).await?;
                 }
+                BenchCommand::Import { scale, fixtures } => {
+                    crate::import::bench(&config, &db, &fixtures, scale).await?
+                }
                 BenchCommand::Journal { entries } => {
                     let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
                     crate::bench::journal(&config, &db, &backend, entries).await?;
@@ -389,6 +405,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Media { command: MediaCommand::ConvertAll { jobs } } => {
             let db = serve::open_database(&config).await?;
             crate::media::convert_all(&config, &db, jobs).await
+        }
+        Command::Import { command } => {
+            let db = serve::open_database(&config).await?;
+            crate::import::run(&config, &db, command).await
         }
         Command::Search { command: SearchCommand::Reindex } => {
             let db = serve::open_database(&config).await?;

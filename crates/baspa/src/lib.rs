@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod import;
 pub mod journal;
 pub mod media;
 pub mod report;

@@ -33,6 +33,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("baspa-search", &["baspa-domain"][..]),
         ("baspa-media", &[][..]),
         ("baspa-actions", &["baspa-domain", "baspa-db", "baspa-media"][..]),
+        ("baspa-import", &["baspa-domain", "baspa-db", "baspa-actions"][..]),
         ("baspa-site", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-search"][..]),
         ("baspa-upkeep", &["baspa-domain", "baspa-db", "baspa-actions"][..]),
         ("baspa-testkit", &["baspa-domain", "baspa-db", "baspa-actions", "baspa-render", "baspa-site"][..]),
@@ -47,6 +48,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "baspa-search",
                 "baspa-media",
                 "baspa-upkeep",
+                "baspa-import",
             ][..],
         ),
     ])

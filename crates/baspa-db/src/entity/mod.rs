@@ -4,6 +4,7 @@
 pub mod backup_run;
 pub mod comment;
 pub mod grant;
+pub mod import_map;
 pub mod incident;
 pub mod integrity_seal;
 pub mod item;
