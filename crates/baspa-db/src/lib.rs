@@ -16,9 +16,9 @@ pub mod languages;
 pub mod migration;
 pub mod portable;
 pub mod security;
-pub mod wp_source;
 pub mod staff_access;
 pub mod users;
+pub mod wp_source;
 
 pub use connect::{ConnectError, connect, migrate, redact_url};
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
