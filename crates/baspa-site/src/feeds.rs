@@ -163,7 +163,9 @@ pub async fn feed(
         Some(t) => format!("{} — {}", t.title, state.site_name),
         None => state.site_name.to_string(),
     };
-    let updated = rows.iter().filter_map(|(t, _)| t.published_at).max().unwrap_or_else(baspa_domain::time::now);
+    // The newest change among the entries; an empty feed says the epoch rather than "now", so the
+    // same content always gives the same bytes (cached copies, ETags, CDNs).
+    let updated = rows.iter().map(|(t, _)| t.updated_at).max().unwrap_or(chrono::DateTime::UNIX_EPOCH);
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     match format {
         FeedFormat::Rss => out.push_str(&format!(
