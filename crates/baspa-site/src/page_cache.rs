@@ -175,6 +175,9 @@ pub struct PageCache {
     shared: Option<Shared>,
     /// Keys whose replacement is being rendered in the background.
     revalidating: std::sync::Mutex<HashSet<String>>,
+    /// One render per missing page at a time: the other requests for it wait and take the page
+    /// that render made (no thundering herd after a purge).
+    fills: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Redis calls on the request path give up after this; the page is rendered instead.
@@ -200,7 +203,14 @@ impl PageCache {
             })
             .time_to_live(config.keep_for)
             .build();
-        Ok(Self { config, local, marks: Marks::default(), shared, revalidating: Default::default() })
+        Ok(Self {
+            config,
+            local,
+            marks: Marks::default(),
+            shared,
+            revalidating: Default::default(),
+            fills: Default::default(),
+        })
     }
 
     pub fn disabled() -> Self {
@@ -304,6 +314,25 @@ impl PageCache {
                     missed.push(tags.to_vec());
                 }
             }
+        }
+    }
+
+    /// Waits until no other request renders `key`; the caller then looks again before
+    /// rendering, and calls [`Self::end_fill`] when done.
+    pub async fn begin_fill(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = match self.fills.lock() {
+            Ok(mut fills) => fills.entry(key.to_owned()).or_default().clone(),
+            Err(_) => Arc::default(),
+        };
+        lock.lock_owned().await
+    }
+
+    pub fn end_fill(&self, key: &str, guard: tokio::sync::OwnedMutexGuard<()>) {
+        drop(guard);
+        if let Ok(mut fills) = self.fills.lock()
+            && fills.get(key).is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            fills.remove(key);
         }
     }
 
@@ -543,6 +572,7 @@ fn unreachable_disabled() -> PageCache {
         marks: Marks::default(),
         shared: None,
         revalidating: Default::default(),
+        fills: Default::default(),
     }
 }
 

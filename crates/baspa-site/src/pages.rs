@@ -1057,7 +1057,15 @@ async fn cached_page(
         Lookup::Outdated(page) => Some(page),
         Lookup::Miss => None,
     };
-    match render_for_cache(state, &visit, inner_path, path, key).await {
+    let guard = state.cache.begin_fill(key).await;
+    // Another request may have rendered the page while this one waited.
+    if let Lookup::Fresh(page) = state.cache.lookup(key).await {
+        state.cache.end_fill(key, guard);
+        return respond(&page, headers, Freshness::Hit);
+    }
+    let rendered = render_for_cache(state, &visit, inner_path, path, key).await;
+    state.cache.end_fill(key, guard);
+    match rendered {
         Ok(Ok(page)) => respond(&page, headers, Freshness::Miss),
         Ok(Err(res)) => res,
         Err(err) => match outdated {
