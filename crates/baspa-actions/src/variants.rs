@@ -98,6 +98,18 @@ pub async fn make_webp_variants(
         summary.push(json!({"label": label, "width": v.width, "bytes": v.webp.len()}));
     }
     journal(ctx, &tx, "media.variants", "media", Some(id.0), None, Some(json!({"variants": summary}))).await?;
+    // Pages cached before the variants existed show the original only: purge the items that
+    // feature this image so their pages get the WebP `srcset`.
+    for item in store::items_featuring(&tx, id).await? {
+        baspa_db::jobs::enqueue(
+            &tx,
+            "cache.purge",
+            json!({"item_id": item}),
+            Some(format!("cache.purge:{item}")),
+            ctx.now,
+        )
+        .await?;
+    }
     tx.commit().await?;
     let full_webp_bytes = made.iter().find(|v| v.label == "full").map_or(0, |v| v.webp.len() as u64);
     Ok(VariantsOutcome { made: made.len(), original_bytes, full_webp_bytes })

@@ -852,6 +852,17 @@ pub async fn variants_of(db: &impl ConnectionTrait, id: MediaId) -> Result<Vec<m
         .await?)
 }
 
+/// Items that show a media row as their featured image.
+pub async fn items_featuring(db: &impl ConnectionTrait, media: MediaId) -> Result<Vec<i64>, StoreError> {
+    Ok(item::Entity::find()
+        .filter(item::Column::FeaturedMediaId.eq(media.0))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.id)
+        .collect())
+}
+
 /// Ids of every stored raster image, oldest first (for converting the whole library).
 pub async fn image_media_ids(db: &impl ConnectionTrait) -> Result<Vec<i64>, StoreError> {
     Ok(media::Entity::find()
