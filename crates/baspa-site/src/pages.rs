@@ -1078,6 +1078,9 @@ async fn cached_page(
     }
 }
 
+/// Larger pages are not cached (they would crowd out thousands of ordinary ones).
+const MAX_CACHED_PAGE_BYTES: usize = 8 * 1024 * 1024;
+
 /// Renders a page and, when it is a cacheable answer (200 with a body type we cache and no
 /// headers but its type), stores it. `Ok(Err(res))` is an answer that is not cached (redirects,
 /// 404s).
@@ -1101,9 +1104,15 @@ async fn render_for_cache(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("text/html; charset=utf-8")
         .to_owned();
-    let Ok(body) = axum::body::to_bytes(res.into_body(), 16 * 1024 * 1024).await else {
+    let (parts, body) = res.into_parts();
+    // Pages are rendered into memory already; this only collects them.
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return Err(SiteError::Internal("page body unreadable".into()));
     };
+    // A huge page (a sitemap of a very large site) is answered but not kept.
+    if body.len() > MAX_CACHED_PAGE_BYTES {
+        return Ok(Err(Response::from_parts(parts, axum::body::Body::from(body))));
+    }
     let csp = if content_type.starts_with("text/html") {
         crate::headers::content_security_policy(None, &crate::headers::inline_hashes(&body))
     } else {
