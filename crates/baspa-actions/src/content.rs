@@ -165,10 +165,26 @@ async fn enqueue_search_index(tx: &DatabaseTransaction, item: ItemId, now: Times
     Ok(())
 }
 
+/// Queues the page-cache purge of an item's pages in every language (the `cache.purge` job).
+pub(crate) async fn enqueue_cache_purge(
+    tx: &DatabaseTransaction,
+    item: ItemId,
+    now: Timestamp,
+) -> Result<(), ActionError> {
+    jobs::enqueue(tx, "cache.purge", json!({"item_id": item.0}), Some(format!("cache.purge:{item}")), now).await?;
+    Ok(())
+}
+
+/// Queues a purge of every cached page: what changed is on all of them (menu, languages).
+pub(crate) async fn enqueue_site_purge(tx: &DatabaseTransaction, now: Timestamp) -> Result<(), ActionError> {
+    jobs::enqueue(tx, "cache.purge", json!({"site": true}), Some("cache.purge:site".to_owned()), now).await?;
+    Ok(())
+}
+
 async fn enqueue_publish_followups(tx: &DatabaseTransaction, item: ItemId, now: Timestamp) -> Result<(), ActionError> {
     // One search job per item: the index re-reads every language version of it.
     enqueue_search_index(tx, item, now).await?;
-    jobs::enqueue(tx, "cache.purge", json!({"item_id": item.0}), Some(format!("cache.purge:{item}")), now).await?;
+    enqueue_cache_purge(tx, item, now).await?;
     jobs::enqueue(tx, "sitemap.rebuild", json!({}), Some("sitemap.rebuild".to_owned()), now).await?;
     Ok(())
 }
@@ -451,8 +467,7 @@ pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
         ctx.now,
     )
     .await?;
-    jobs::enqueue(&tx, "cache.purge", json!({"item_id": item_id.0}), Some(format!("cache.purge:{item_id}")), ctx.now)
-        .await?;
+    enqueue_cache_purge(&tx, item_id, ctx.now).await?;
     let entry = journal(ctx, &tx, "item.trash", "item", Some(item_id.0), Some(json!(before)), None).await?;
     for row in &trashed {
         crate::integrity::reseal_translation(ctx, &tx, entry, row).await?;
@@ -709,7 +724,7 @@ pub async fn unpublish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<
 
 async fn enqueue_removal_followups(tx: &DatabaseTransaction, item: ItemId, now: Timestamp) -> Result<(), ActionError> {
     jobs::enqueue(tx, "search.remove", json!({"item_id": item.0}), Some(format!("search.remove:{item}")), now).await?;
-    jobs::enqueue(tx, "cache.purge", json!({"item_id": item.0}), Some(format!("cache.purge:{item}")), now).await?;
+    enqueue_cache_purge(tx, item, now).await?;
     Ok(())
 }
 
@@ -914,8 +929,7 @@ pub async fn moderate_comment(ctx: &Ctx<'_>, id: CommentId, status: CommentStatu
     )
     .await?;
     // Approving shows the comment, any other change may hide one that was shown.
-    jobs::enqueue(&tx, "cache.purge", json!({"item_id": item.id}), Some(format!("cache.purge:{}", item.id)), ctx.now)
-        .await?;
+    enqueue_cache_purge(&tx, ItemId(item.id), ctx.now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -951,7 +965,7 @@ pub async fn move_item(ctx: &Ctx<'_>, id: ItemId, up: bool) -> Result<(), Action
     )
     .await?;
     // The menu on every page changed order.
-    jobs::enqueue(&tx, "cache.purge", json!({"site": true}), Some("cache.purge:site".to_owned()), ctx.now).await?;
+    enqueue_site_purge(&tx, ctx.now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -30,8 +30,7 @@ pub async fn upsert_language(ctx: &Ctx<'_>, spec: &LanguageSpec) -> Result<(), A
     let after = Some(serde_json::to_value(spec).unwrap_or_default());
     journal(ctx, &tx, action, "language", None, before, after).await?;
     // Every page lists the languages (switcher, hreflang).
-    baspa_db::jobs::enqueue(&tx, "cache.purge", json!({"site": true}), Some("cache.purge:site".to_owned()), ctx.now)
-        .await?;
+    crate::content::enqueue_site_purge(&tx, ctx.now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -101,14 +101,7 @@ pub async fn make_webp_variants(
     // Pages cached before the variants existed show the original only: purge the items that
     // feature this image so their pages get the WebP `srcset`.
     for item in store::items_featuring(&tx, id).await? {
-        baspa_db::jobs::enqueue(
-            &tx,
-            "cache.purge",
-            json!({"item_id": item}),
-            Some(format!("cache.purge:{item}")),
-            ctx.now,
-        )
-        .await?;
+        crate::content::enqueue_cache_purge(&tx, baspa_domain::ItemId(item), ctx.now).await?;
     }
     tx.commit().await?;
     let full_webp_bytes = made.iter().find(|v| v.label == "full").map_or(0, |v| v.webp.len() as u64);

@@ -195,6 +195,10 @@ impl PageCache {
             }),
             None => None,
         };
+        Ok(Self::local(config, shared))
+    }
+
+    fn local(config: PageCacheConfig, shared: Option<Shared>) -> Self {
         let local = moka::sync::Cache::builder()
             .max_capacity(config.max_bytes)
             .weigher(|k: &String, v: &Arc<CachedPage>| {
@@ -203,19 +207,18 @@ impl PageCache {
             })
             .time_to_live(config.keep_for)
             .build();
-        Ok(Self {
+        Self {
             config,
             local,
             marks: Marks::default(),
             shared,
             revalidating: Default::default(),
             fills: Default::default(),
-        })
+        }
     }
 
     pub fn disabled() -> Self {
-        // A disabled config has no Redis URL, so this cannot fail.
-        Self::new(PageCacheConfig::disabled()).unwrap_or_else(|_| unreachable_disabled())
+        Self::local(PageCacheConfig::disabled(), None)
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -224,10 +227,6 @@ impl PageCache {
 
     pub fn is_shared(&self) -> bool {
         self.shared.is_some()
-    }
-
-    pub fn fresh_for(&self) -> Duration {
-        self.config.fresh_for
     }
 
     /// Whether `tag` was purged after the purge sequence number `seq`.
@@ -415,24 +414,18 @@ impl PageCache {
     /// Takes the next sequence number in Redis, marks the tags and tells the other nodes.
     async fn publish_purge(&self, shared: &Shared, tags: &[String]) -> Result<u64, ()> {
         let mut conn = self.conn(shared).await.ok_or(())?;
-        let batches = [tags.to_vec()];
-        let mut last = 0;
-        for batch in &batches {
-            let floor = self.marks.current();
-            let mut seq: u64 = self.seen(shared, conn.incr(seq_key(shared), 1).await)?;
-            if seq <= floor {
-                // Purges made here while Redis was away moved this node ahead: catch Redis up.
-                seq = self.seen(shared, conn.incr(seq_key(shared), floor + 1 - seq).await)?;
-            }
-            let fields: Vec<(&str, u64)> = batch.iter().map(|t| (t.as_str(), seq)).collect();
-            let mut pipe = redis::pipe();
-            pipe.hset_multiple(marks_key(shared), &fields).ignore();
-            pipe.publish(channel(shared), purge_message(seq, batch)).ignore();
-            self.seen(shared, pipe.query_async::<()>(&mut conn).await)?;
-            self.marks.apply(seq, batch);
-            last = seq;
+        let floor = self.marks.current();
+        let mut seq: u64 = self.seen(shared, conn.incr(seq_key(shared), 1).await)?;
+        if seq <= floor {
+            // Purges made here while Redis was away moved this node ahead: catch Redis up.
+            seq = self.seen(shared, conn.incr(seq_key(shared), floor + 1 - seq).await)?;
         }
-        Ok(last)
+        let fields: Vec<(&str, u64)> = tags.iter().map(|t| (t.as_str(), seq)).collect();
+        let mut pipe = redis::pipe();
+        pipe.hset_multiple(marks_key(shared), &fields).ignore();
+        pipe.publish(channel(shared), purge_message(seq, tags)).ignore();
+        self.seen(shared, pipe.query_async::<()>(&mut conn).await)?;
+        Ok(seq)
     }
 
     /// Keeps this node's purge marks in step with the other nodes' purges until the process
@@ -560,19 +553,6 @@ impl<T> Memo<T> {
                 None => Err(e),
             },
         }
-    }
-}
-
-fn unreachable_disabled() -> PageCache {
-    // `PageCache::new` only fails on a Redis URL, which a disabled config never has; keep a
-    // panic-free fallback anyway by building the parts directly.
-    PageCache {
-        config: PageCacheConfig::disabled(),
-        local: moka::sync::Cache::new(0),
-        marks: Marks::default(),
-        shared: None,
-        revalidating: Default::default(),
-        fills: Default::default(),
     }
 }
 

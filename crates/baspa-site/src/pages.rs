@@ -1019,7 +1019,7 @@ fn is_cacheable_request(headers: &HeaderMap, inner_path: &str, query: &str) -> b
             c.split(';')
                 .map(str::trim)
                 .filter(|kv| !kv.is_empty())
-                .all(|kv| kv.starts_with(&format!("{}=", negotiate::LANG_COOKIE)))
+                .all(|kv| kv.strip_prefix(negotiate::LANG_COOKIE).is_some_and(|rest| rest.starts_with('=')))
         })
     });
     let is_plain_query = query.is_empty() || (query.starts_with("page=") && !query.contains('&'));
