@@ -5,7 +5,7 @@
 # CACHE=off the renderer. See bench/README.md; results go to docs/perf.md.
 #
 # Variables (all optional): CACHE (on), BENCH_OUT (/tmp/baspa-bench-results), BASPA_PORT (18082),
-# NGINX_PORT (18083), WRK_SECONDS (10), WRK_THREADS (2), WRK_CONNECTIONS (16),
+# NGINX_PORT (18083), WRK_SECONDS (10), WRK_THREADS (2), WRK_CONNECTIONS (16), WARMUP_SECONDS (3),
 # START_TIMEOUT_S (60), BASPA_BIN (skip the build).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -17,6 +17,7 @@ NGINX_PORT=${NGINX_PORT:-18083}
 WRK_SECONDS=${WRK_SECONDS:-10}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-16}
+WARMUP_SECONDS=${WARMUP_SECONDS:-3}
 START_TIMEOUT_S=${START_TIMEOUT_S:-60}
 CACHE=${CACHE:-on}
 case $CACHE in on) CACHE_ENABLED=true ;; off) CACHE_ENABLED=false ;; *) echo "error: CACHE must be on or off" >&2; exit 1 ;; esac
@@ -90,6 +91,10 @@ start_server() {
 # keeps wrk's output in $OUT/wrk-pages-NAME.txt. Latencies are converted to milliseconds.
 wrk_run() {
     local name=$1 port=$2 host=$3 path=$4 f="$OUT/wrk-pages-$1.txt" l0
+    # Unmeasured warm-up, the same for both servers: caches filled, connections' first costs paid.
+    if ((WARMUP_SECONDS > 0)); then
+        wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WARMUP_SECONDS}s" -H "Host: $host" "http://127.0.0.1:$port$path" >/dev/null 2>&1 || true
+    fi
     l0=$(load1)
     wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency -H "Host: $host" "http://127.0.0.1:$port$path" >"$f" 2>&1 ||
         { echo "error: wrk failed for $name:" >&2; cat "$f" >&2; exit 1; }
@@ -130,6 +135,11 @@ echo "== seeding the news demo into $DATA" >&2
 # demo prints an admin login; it stays in $WORK (deleted on exit) and is not shown.
 BASPA_LOG=error "$BIN" --data-dir "$DATA" demo --no-serve >"$WORK/demo.out" 2>"$WORK/demo.err" ||
     { echo "error: demo --no-serve failed:" >&2; tail -n 20 "$WORK/demo.err" >&2; exit 1; }
+
+# The demo queued the WebP variants of its images; made here first, so the server's job runner
+# finds them done instead of spending both cores on them (and purging pages) during the runs.
+BASPA_LOG=error "$BIN" --data-dir "$DATA" media convert-all >"$WORK/convert.out" 2>&1 ||
+    { echo "error: media convert-all failed:" >&2; tail -n 20 "$WORK/convert.out" >&2; exit 1; }
 
 # ---- baspa -------------------------------------------------------------------------------------
 # wrk is one client address sending thousands of requests a second: exactly what the monitor's

@@ -431,8 +431,15 @@ pub async fn check(db: &DatabaseConnection, paths: &IntegrityPaths) -> Result<In
             });
         }
     }
-    for (row, _) in store::all_published(db).await? {
-        if !sealed_translations.contains(&row.id) {
+    // Ids first, rows only for the unsealed and a batch at a time: the check runs at every
+    // start, whatever the size of the site.
+    let unsealed: Vec<i64> = store::published_translation_ids(db)
+        .await?
+        .into_iter()
+        .filter(|id| !sealed_translations.contains(id))
+        .collect();
+    for batch in unsealed.chunks(500) {
+        for row in store::translations_by_ids(db, batch).await? {
             report.findings.push(Finding {
                 problem: "published-unsealed",
                 subject: describe_translation(&row),

@@ -639,16 +639,106 @@ pub async fn find_any_status(
     find_by_slug(db, lang, scope, slug, None).await
 }
 
-/// Every published translation with its item, for sitemaps (two queries whatever the size).
-pub async fn all_published(db: &impl ConnectionTrait) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
+/// Published translations in `lang` with their items, from item `from` (inclusive) in item
+/// order, at most `limit`: a page of a sitemap. Sitemaps of any size are read this way, a page at
+/// a time, never whole (WS-3: 100,000 articles must not mean 100,000 rows in memory).
+pub async fn published_page(
+    db: &impl ConnectionTrait,
+    lang: &str,
+    from: Option<i64>,
+    limit: u64,
+) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
+    let mut q = translation::Entity::find()
+        .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
+        .filter(translation::Column::Lang.eq(lang));
+    if let Some(from) = from {
+        q = q.filter(translation::Column::ItemId.gte(from));
+    }
+    let rows =
+        q.order_by_asc(translation::Column::ItemId).order_by_asc(translation::Column::Id).limit(limit).all(db).await?;
+    with_items(db, rows).await
+}
+
+/// Every published translation (any language) of the given items, with its item.
+pub async fn published_of_items(
+    db: &impl ConnectionTrait,
+    item_ids: &[i64],
+) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
+    if item_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows = translation::Entity::find()
         .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
+        .filter(translation::Column::ItemId.is_in(item_ids.iter().copied()))
         .order_by_asc(translation::Column::ItemId)
         .order_by_asc(translation::Column::Id)
         .all(db)
         .await?;
-    let items: HashMap<i64, item::Model> = item::Entity::find().all(db).await?.into_iter().map(|i| (i.id, i)).collect();
+    with_items(db, rows).await
+}
+
+async fn with_items(
+    db: &impl ConnectionTrait,
+    rows: Vec<translation::Model>,
+) -> Result<Vec<(translation::Model, item::Model)>, StoreError> {
+    let mut ids: Vec<i64> = rows.iter().map(|t| t.item_id).collect();
+    ids.dedup();
+    let items: HashMap<i64, item::Model> = items_by_ids(db, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
     Ok(rows.into_iter().filter_map(|t| items.get(&t.item_id).cloned().map(|i| (t, i))).collect())
+}
+
+/// How many translations are published in `lang`.
+pub async fn count_published(db: &impl ConnectionTrait, lang: &str) -> Result<u64, StoreError> {
+    Ok(translation::Entity::find()
+        .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
+        .filter(translation::Column::Lang.eq(lang))
+        .count(db)
+        .await?)
+}
+
+/// The item of the `skip`-th published translation in `lang` (in item order): where a sitemap
+/// part after the first begins.
+pub async fn nth_published_item(db: &impl ConnectionTrait, lang: &str, skip: u64) -> Result<Option<i64>, StoreError> {
+    let row = translation::Entity::find()
+        .select_only()
+        .column(translation::Column::ItemId)
+        .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
+        .filter(translation::Column::Lang.eq(lang))
+        .order_by_asc(translation::Column::ItemId)
+        .order_by_asc(translation::Column::Id)
+        .offset(skip)
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(row)
+}
+
+/// Translations by id, in id order; unknown ids are left out.
+pub async fn translations_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<translation::Model>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(translation::Entity::find()
+        .filter(translation::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(translation::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The ids of every published translation (ids only: cheap at any size).
+pub async fn published_translation_ids(db: &impl ConnectionTrait) -> Result<Vec<i64>, StoreError> {
+    Ok(translation::Entity::find()
+        .select_only()
+        .column(translation::Column::Id)
+        .filter(translation::Column::Status.eq(ContentStatus::Published.as_str()))
+        .order_by_asc(translation::Column::Id)
+        .into_tuple::<i64>()
+        .all(db)
+        .await?)
 }
 
 /// A section and its ancestors, nearest first; the walk is bounded so a cycle made by hand in

@@ -43,21 +43,27 @@ fn origin(visit: &Visit) -> String {
     base.strip_suffix(&visit.lang.path_prefix()).unwrap_or(&base).to_owned()
 }
 
-/// `/sitemap.xml`: an index of one sitemap per language served here plus the news sitemap.
-pub fn sitemap_index(visit: &Visit) -> Response {
+/// `/sitemap.xml`: an index of the sitemaps of each language served here (one part per
+/// [`SITEMAP_PART_URLS`] pages) plus the news sitemap.
+pub async fn sitemap_index(state: &SiteState, visit: &Visit) -> Result<Response, SiteError> {
     let origin = origin(visit);
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
     for l in served_here(visit) {
-        out.push_str(&format!(
-            "<sitemap><loc>{}</loc></sitemap>\n",
-            xml_escape(&format!("{origin}/sitemap-{}.xml", l.code))
-        ));
+        // The first part also holds the home page, one URL over the part size, within the limit.
+        let pages = store::count_published(&state.db, l.code.as_str()).await?;
+        for part in 1..=pages.div_ceil(state.sitemap_part_urls.max(1)).max(1) {
+            let name = if part == 1 { l.code.to_string() } else { format!("{}-{part}", l.code) };
+            out.push_str(&format!(
+                "<sitemap><loc>{}</loc></sitemap>\n",
+                xml_escape(&format!("{origin}/sitemap-{name}.xml"))
+            ));
+        }
     }
     out.push_str(&format!("<sitemap><loc>{}</loc></sitemap>\n", xml_escape(&format!("{origin}/sitemap-news.xml"))));
     out.push_str("</sitemapindex>\n");
-    typed("application/xml; charset=utf-8", out)
+    Ok(typed("application/xml; charset=utf-8", out))
 }
 
 /// `/sitemap-news.xml`: Google News sitemap of the last 48 hours in the languages served here.
@@ -86,44 +92,60 @@ pub async fn news_sitemap(state: &SiteState, visit: &Visit) -> Result<Response, 
     Ok(typed("application/xml; charset=utf-8", out))
 }
 
-/// `/sitemap-{lang}.xml`: every published page of one language, each with its translations.
-pub async fn sitemap(state: &SiteState, visit: &Visit, code: &str) -> Result<Response, SiteError> {
-    let served: Vec<_> = served_here(visit).into_iter().filter(|l| l.code.as_str() == code).collect();
-    if served.is_empty() {
+/// URLs in one sitemap file: the protocol allows 50,000; the rest of the language goes to
+/// `/sitemap-{lang}-2.xml` and on, listed in `/sitemap.xml` (WS-3).
+pub const SITEMAP_PART_URLS: u64 = 45_000;
+
+/// Rows read at a time while a sitemap is written, so a large site is never in memory whole.
+const SITEMAP_BATCH: u64 = 2_000;
+
+/// `/sitemap-{lang}.xml` and `/sitemap-{lang}-{n}.xml`: the published pages of one language, a
+/// part of at most [`SITEMAP_PART_URLS`] at a time, each with its translations.
+pub async fn sitemap(state: &SiteState, visit: &Visit, name: &str) -> Result<Response, SiteError> {
+    let (code, part) = sitemap_part(visit, name).ok_or(SiteError::NotFound)?;
+    let part_urls = state.sitemap_part_urls.max(1);
+    let Some(lang) = served_here(visit).into_iter().find(|l| l.code.as_str() == code) else {
         return Err(SiteError::NotFound);
-    }
+    };
     let mut sections = HashMap::new();
     for l in &visit.languages {
         sections.insert(l.code.to_string(), Sections::load(state, l.code.as_str()).await?);
     }
-    let rows = store::all_published(&state.db).await?;
-    // item id → (lang → absolute URL)
-    let mut urls: HashMap<i64, Vec<(String, String, String)>> = HashMap::new();
-    for (t, item) in &rows {
-        let Some(lang) = visit.languages.iter().find(|l| l.code.as_str() == t.lang) else { continue };
-        let Some(secs) = sections.get(&t.lang) else { continue };
-        if let Some(path) = item_path(secs, item, t) {
-            let lastmod = t.updated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            urls.entry(item.id).or_default().push((lang.bcp47.clone(), visit.absolute(lang, &path), lastmod));
-        }
-    }
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
     );
-    for l in &served {
-        out.push_str(&format!("<url><loc>{}</loc></url>\n", xml_escape(&visit.absolute(l, "/"))));
-    }
-    let mut ids: Vec<&i64> = urls.keys().collect();
-    ids.sort();
-    for id in ids {
-        let versions = &urls[id];
-        for (bcp47, loc, lastmod) in versions {
-            if !served.iter().any(|l| &l.bcp47 == bcp47) {
-                continue;
-            }
-            out.push_str(&format!("<url><loc>{}</loc><lastmod>{lastmod}</lastmod>", xml_escape(loc)));
-            if versions.len() > 1 {
-                for (alt_lang, alt_loc, _) in versions {
+    let mut from = if part == 1 {
+        out.push_str(&format!("<url><loc>{}</loc></url>\n", xml_escape(&visit.absolute(lang, "/"))));
+        None
+    } else {
+        let first = store::nth_published_item(&state.db, code, (part - 1) * part_urls).await?;
+        Some(first.ok_or(SiteError::NotFound)?)
+    };
+    let mut left = part_urls;
+    while left > 0 {
+        let page = store::published_page(&state.db, code, from, SITEMAP_BATCH.min(left)).await?;
+        let Some((last, _)) = page.last() else { break };
+        let is_last_page = (page.len() as u64) < SITEMAP_BATCH.min(left);
+        left -= page.len() as u64;
+        from = Some(last.item_id + 1);
+        let ids: Vec<i64> = page.iter().map(|(t, _)| t.item_id).collect();
+        // item id → (hreflang, absolute URL) of every published translation
+        let mut versions: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+        for (t, item) in store::published_of_items(&state.db, &ids).await? {
+            let Some(l) = visit.languages.iter().find(|l| l.code.as_str() == t.lang) else { continue };
+            let Some(path) = sections.get(&t.lang).and_then(|secs| item_path(secs, &item, &t)) else { continue };
+            versions.entry(item.id).or_default().push((l.bcp47.clone(), visit.absolute(l, &path)));
+        }
+        for (t, item) in &page {
+            let Some(path) = sections.get(&t.lang).and_then(|secs| item_path(secs, item, t)) else { continue };
+            let lastmod = t.updated_at.format("%Y-%m-%dT%H:%M:%SZ");
+            out.push_str(&format!(
+                "<url><loc>{}</loc><lastmod>{lastmod}</lastmod>",
+                xml_escape(&visit.absolute(lang, &path))
+            ));
+            let alternates = versions.get(&item.id).map(Vec::as_slice).unwrap_or_default();
+            if alternates.len() > 1 {
+                for (alt_lang, alt_loc) in alternates {
                     out.push_str(&format!(
                         "<xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>",
                         xml_escape(alt_lang),
@@ -133,9 +155,22 @@ pub async fn sitemap(state: &SiteState, visit: &Visit, code: &str) -> Result<Res
             }
             out.push_str("</url>\n");
         }
+        if is_last_page {
+            break;
+        }
     }
     out.push_str("</urlset>\n");
     Ok(typed("application/xml; charset=utf-8", out))
+}
+
+/// `kk` → (`kk`, 1), `kk-2` → (`kk`, 2); a language code itself may contain `-`.
+fn sitemap_part<'a>(visit: &Visit, name: &'a str) -> Option<(&'a str, u64)> {
+    if visit.languages.iter().any(|l| l.code.as_str() == name) {
+        return Some((name, 1));
+    }
+    let (code, n) = name.rsplit_once('-')?;
+    let part = n.parse::<u64>().ok().filter(|p| *p >= 2 && n.bytes().all(|b| b.is_ascii_digit()))?;
+    Some((code, part))
 }
 
 /// Which feed format to write.

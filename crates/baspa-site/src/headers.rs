@@ -14,14 +14,20 @@ pub struct CspNonce(pub String);
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
-fn random_token(bytes: usize) -> String {
-    let raw: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
-    raw.iter().map(|b| format!("{b:02x}")).collect()
+/// 128 random bits as 32 hex digits: a CSP nonce.
+fn new_nonce() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// 64 random bits as 16 hex digits: random rather than counted, so ids do not tell an outsider
+/// how busy the site is.
+pub(crate) fn new_request_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
 }
 
 pub async fn security_headers(mut req: Request, next: Next) -> Response {
-    let nonce = random_token(16);
-    let request_id = random_token(8);
+    let nonce = new_nonce();
+    let request_id = new_request_id();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let mut res = next.run(req).await;
@@ -48,7 +54,12 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
             res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
         }
     }
-    let h = res.headers_mut();
+    add_fixed_headers(res.headers_mut(), &request_id);
+    res
+}
+
+/// The headers every response carries whatever made it (the page cache's answers included).
+pub(crate) fn add_fixed_headers(h: &mut axum::http::HeaderMap, request_id: &str) {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
@@ -56,12 +67,11 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     );
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("x-request-id", v);
     }
     h.remove(header::SERVER);
     h.remove("x-powered-by");
-    res
 }
 
 /// `'sha256-…'` sources for the inline `<script>` and `<style>` blocks of a page.

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod alerts;
 pub mod audit;
+mod cached_answers;
 pub mod client;
 mod comments;
 mod error;
@@ -59,7 +60,11 @@ pub struct SiteState {
     pub cache: Arc<page_cache::PageCache>,
     /// The enabled languages, remembered between requests (`page_cache::Memo`).
     pub languages: Arc<page_cache::Memo<Vec<baspa_domain::LanguageSpec>>>,
+    /// URLs per sitemap file: [`SITEMAP_PART_URLS`] (tests make parts small to see the split).
+    pub sitemap_part_urls: u64,
 }
+
+pub use feeds::SITEMAP_PART_URLS;
 
 /// The public router with its security layers.
 pub fn router(state: SiteState) -> Router {
@@ -74,12 +79,16 @@ pub fn router(state: SiteState) -> Router {
     // cookies under HTTPS (HD-5, HD-9).
     let guard = axum::middleware::from_fn_with_state(state.clone(), guard::refuse);
     let transport = axum::middleware::from_fn_with_state(state.proxies.clone(), headers::transport_security);
-    admin::router(state)
+    let cached_answers = cached_answers::CachedAnswersLayer::new(state.clone());
+    let site = admin::router(state)
         .merge(public)
         .layer(guard)
         .layer(monitor)
         .layer(transport)
-        .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(axum::middleware::from_fn(headers::security_headers));
+    // Outermost, around the whole router rather than each route (`Router::layer` would clone the
+    // layered stack per request): a fresh cached page is answered before routing and every layer.
+    Router::new().fallback_service(tower::Layer::layer(&cached_answers, site))
 }
 
 /// Test-only (feature `probe-self-test`): the router with the version headers put back, a

@@ -70,7 +70,9 @@ pub const PROBE_SUFFIXES: &[&str] = &[".bak", ".sql", ".sql.gz", ".old", ".orig"
 
 /// Whether a path is a probe of a known weak spot.
 pub fn is_probe(path: &str) -> bool {
-    let p = path.to_ascii_lowercase();
+    // Every request passes here: lower-case a copy only when the path has capitals.
+    let p: std::borrow::Cow<'_, str> =
+        if path.bytes().any(|b| b.is_ascii_uppercase()) { path.to_ascii_lowercase().into() } else { path.into() };
     // `.env`, `.git/config`, `.htaccess`, `..`: dot segments are never pages here.
     let dot_segment = p.split('/').any(|s| s.starts_with('.') && s != ".well-known");
     let known = p.match_indices('/').any(|(i, _)| {
@@ -382,11 +384,12 @@ impl Monitor {
             rec.blocked_until = None;
         }
         let ip = seen.ip;
-        let is_admin = seen.path == seen.admin_path || seen.path.starts_with(&format!("{}/", seen.admin_path));
+        let below_admin = seen.path.strip_prefix(seen.admin_path);
+        let is_admin = below_admin.is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
         // Files come many to a page: counted apart, so a reader's images do not eat the page limit.
         let is_file = seen.path.starts_with("/media/")
             || seen.path.starts_with("/theme/")
-            || (is_admin && seen.path.starts_with(&format!("{}/assets/", seen.admin_path)));
+            || (is_admin && below_admin.is_some_and(|rest| rest.starts_with("/assets/")));
         let (rate, limit) = if is_file {
             (rec.assets.hit(now, MINUTE), c.assets_per_minute)
         } else {
@@ -861,23 +864,13 @@ impl Drop for InFlight {
 /// The middleware: decides before the handler, counts 404s after it, and leaves the client's
 /// address in the request for the handlers.
 pub async fn watch(State(state): State<SiteState>, mut req: Request, next: Next) -> Response {
-    let client = ClientAddr::from_request(req.extensions(), req.headers(), &state.proxies);
+    let client = match admit(&state, &req) {
+        Ok(client) => client,
+        Err(refused) => return refused.into_response(),
+    };
     req.extensions_mut().insert(client);
     let Some(ip) = client.0 else { return next.run(req).await };
     let monitor = &state.monitor;
-    let now = Instant::now();
-    let mut reports = Vec::new();
-    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let seen = Seen { ip, path: req.uri().path(), method: req.method(), user_agent, admin_path: &state.admin.path };
-    let verdict = monitor.check(&seen, now, &mut reports);
-    for r in reports {
-        monitor.raise(&state.db, r);
-    }
-    match verdict {
-        Verdict::Pass => {}
-        Verdict::Throttle(retry) => return refusal(StatusCode::TOO_MANY_REQUESTS, retry),
-        Verdict::Block(retry) => return refusal(StatusCode::FORBIDDEN, retry),
-    }
     let res = next.run(req).await;
     if res.status() == StatusCode::NOT_FOUND
         && let Some(r) = monitor.not_found(ip, Instant::now())
@@ -885,6 +878,35 @@ pub async fn watch(State(state): State<SiteState>, mut req: Request, next: Next)
         monitor.raise(&state.db, r);
     }
     res
+}
+
+/// A request the monitor refuses: 429 (throttled) or 403 (blocked), retry after seconds.
+pub(crate) struct Refusal(StatusCode, u64);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        refusal(self.0, self.1)
+    }
+}
+
+/// Counts the request against its client's limits: the client, or the refusal to answer with
+/// (throttled or blocked). The page cache's answers pass here too (`cached_answers`).
+pub(crate) fn admit(state: &SiteState, req: &Request) -> Result<ClientAddr, Refusal> {
+    let client = ClientAddr::from_request(req.extensions(), req.headers(), &state.proxies);
+    let Some(ip) = client.0 else { return Ok(client) };
+    let monitor = &state.monitor;
+    let mut reports = Vec::new();
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let seen = Seen { ip, path: req.uri().path(), method: req.method(), user_agent, admin_path: &state.admin.path };
+    let verdict = monitor.check(&seen, Instant::now(), &mut reports);
+    for r in reports {
+        monitor.raise(&state.db, r);
+    }
+    match verdict {
+        Verdict::Pass => Ok(client),
+        Verdict::Throttle(retry) => Err(Refusal(StatusCode::TOO_MANY_REQUESTS, retry)),
+        Verdict::Block(retry) => Err(Refusal(StatusCode::FORBIDDEN, retry)),
+    }
 }
 
 /// A generic page: nothing about which rule fired (that would teach the attacker the limits).

@@ -90,6 +90,13 @@ pub struct CachedPage {
     /// The answer's fixed headers, built once (`prepare`) so a hit only copies them.
     #[serde(skip)]
     fixed: Vec<(header::HeaderName, HeaderValue)>,
+    /// `content_type` as a header value, made once (`prepare`).
+    #[serde(skip)]
+    content_type_value: Option<HeaderValue>,
+    /// `Marks::changes` + 1 when this page was last found valid (0: never checked), so a hit
+    /// reads its tags again only after some purge happened.
+    #[serde(skip)]
+    valid_at: AtomicU64,
 }
 
 impl CachedPage {
@@ -115,6 +122,7 @@ impl CachedPage {
         .into_iter()
         .filter_map(|(name, value)| HeaderValue::from_str(value).ok().map(|v| (name, v)))
         .collect();
+        self.content_type_value = HeaderValue::from_str(&self.content_type).ok();
         self
     }
 }
@@ -135,6 +143,9 @@ pub enum Lookup {
 struct Marks {
     seq: AtomicU64,
     tags: std::sync::RwLock<HashMap<String, u64>>,
+    /// Counts every `apply`. Two purges can carry the same sequence number (local purges while
+    /// Redis is away), so the validity shortcut counts changes rather than trusting `seq`.
+    changes: AtomicU64,
 }
 
 impl Marks {
@@ -150,11 +161,22 @@ impl Marks {
             }
         }
         self.seq.fetch_max(seq, Ordering::AcqRel);
+        self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
     fn is_valid(&self, page: &CachedPage) -> bool {
+        // Read before the tags: a purge that lands during the check bumps it again, so the
+        // shortcut below never outlives a purge it did not see.
+        let changes = self.changes.load(Ordering::Acquire).wrapping_add(1);
+        if page.valid_at.load(Ordering::Acquire) == changes {
+            return true;
+        }
         let Ok(map) = self.tags.read() else { return false };
-        page.tags.iter().all(|t| map.get(t).is_none_or(|purged| *purged <= page.filled_seq))
+        let is_valid = page.tags.iter().all(|t| map.get(t).is_none_or(|purged| *purged <= page.filled_seq));
+        if is_valid {
+            page.valid_at.store(changes, Ordering::Release);
+        }
+        is_valid
     }
 }
 
@@ -266,6 +288,18 @@ impl PageCache {
         }
     }
 
+    /// The page for `key` when this node holds it valid and fresh; never waits (no Redis, no
+    /// database): the cached-answer fast path (`cached_answers`) takes only these.
+    pub fn fresh_local(&self, key: &str) -> Option<Arc<CachedPage>> {
+        if !self.config.is_enabled {
+            return None;
+        }
+        let page = self.local.get(key)?;
+        let age = baspa_domain::time::now().timestamp() - page.filled_at;
+        let is_young = age < i64::try_from(self.config.fresh_for.as_secs()).unwrap_or(i64::MAX);
+        (is_young && self.marks.is_valid(&page)).then_some(page)
+    }
+
     /// Compresses and stores a rendered page; returns it ready to answer with.
     pub async fn fill(&self, key: &str, page: RenderedPage) -> Arc<CachedPage> {
         let quality = self.config.brotli_quality.min(11);
@@ -285,6 +319,8 @@ impl PageCache {
                 brotli,
                 gzip,
                 fixed: Vec::new(),
+                content_type_value: None,
+                valid_at: AtomicU64::new(0),
             }
             .prepare(self.config.fresh_for),
         );
@@ -695,8 +731,8 @@ pub fn respond(page: &CachedPage, request: &HeaderMap, freshness: Freshness) -> 
         if let Some(enc) = encoding {
             res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
         }
-        if let Ok(v) = HeaderValue::from_str(&page.content_type) {
-            res.headers_mut().insert(header::CONTENT_TYPE, v);
+        if let Some(v) = &page.content_type_value {
+            res.headers_mut().insert(header::CONTENT_TYPE, v.clone());
         }
         res
     };
@@ -798,7 +834,22 @@ mod tests {
             brotli: Bytes::from_static(b"br"),
             gzip: Bytes::new(),
             fixed: Vec::new(),
+            content_type_value: None,
+            valid_at: AtomicU64::new(0),
         }
+    }
+
+    #[test]
+    fn pf2_a_page_found_valid_is_checked_again_after_a_purge_with_the_same_sequence_number() {
+        // Two local purges while Redis is away can carry one number; the remembered validity
+        // must not hide the second.
+        let marks = Marks::default();
+        marks.apply(3, &["item:9".to_owned()]);
+        let page = page(&["site", "item:10"], 2);
+        assert!(marks.is_valid(&page));
+        assert!(marks.is_valid(&page), "remembered");
+        marks.apply(3, &["item:10".to_owned()]);
+        assert!(!marks.is_valid(&page), "the second purge of number 3 outdates it");
     }
 
     #[test]

@@ -758,7 +758,7 @@ async fn dispatch(state: &SiteState, visit: &Visit, path: &str, original_path: &
     }
     match path {
         "/robots.txt" => return Ok(crate::feeds::robots(visit)),
-        "/sitemap.xml" => return Ok(crate::feeds::sitemap_index(visit)),
+        "/sitemap.xml" => return crate::feeds::sitemap_index(state, visit).await,
         "/sitemap-news.xml" => return crate::feeds::news_sitemap(state, visit).await,
         _ => {}
     }
@@ -960,15 +960,14 @@ pub async fn any_page(
         .filter(|c| *c == lang.code.as_str());
     let cookie_domain = routing::cookie_domain(&languages);
     let is_untranslated = uri.query().is_some_and(|q| q.split('&').any(|kv| kv == "untranslated=1"));
-    let page = uri
-        .query()
-        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("page=")))
-        .and_then(|p| p.parse::<u64>().ok())
-        .filter(|p| (1..=10_000).contains(p))
-        .unwrap_or(1);
+    let page = page_number(uri.query());
     let query = uri.query().unwrap_or_default().to_owned();
-    let cache_key = (chose_language.is_none() && is_cacheable_request(&headers, &inner_path, &query))
-        .then(|| format!("{}{}?{page}", host.to_ascii_lowercase(), path));
+    let cache_key = (chose_language.is_none() && is_cacheable_request(&headers, &inner_path, &query)).then(|| {
+        let key = page_cache_key(&host, &path, page);
+        // An entry point's answer depends on the visitor's languages (it may redirect), so it is
+        // kept apart from the key the cached-answer fast path looks for.
+        if is_entry_point { key + "#negotiated" } else { key }
+    });
     let found = match &cache_key {
         Some(key) if state.cache.is_enabled() => Some(state.cache.lookup(key).await),
         _ => None,
@@ -1011,9 +1010,28 @@ pub async fn any_page(
     res
 }
 
+/// `?page=N` of a listing (1 to 10,000), else 1.
+pub(crate) fn page_number(query: Option<&str>) -> u64 {
+    query
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("page=")))
+        .and_then(|p| p.parse::<u64>().ok())
+        .filter(|p| (1..=10_000).contains(p))
+        .unwrap_or(1)
+}
+
+/// Where the page cache keeps the page of a host, path and listing page.
+pub(crate) fn page_cache_key(host: &str, path: &str, page: u64) -> String {
+    let mut key = String::with_capacity(host.len() + path.len() + 8);
+    key.extend(host.chars().map(|c| c.to_ascii_lowercase()));
+    key.push_str(path);
+    key.push('?');
+    key.push_str(&page.to_string());
+    key
+}
+
 /// Whether a page may come from the page cache: an anonymous visitor (no cookie but the language
 /// choice), no query but `page=N`, and not the search page (its answers are per query).
-fn is_cacheable_request(headers: &HeaderMap, inner_path: &str, query: &str) -> bool {
+pub(crate) fn is_cacheable_request(headers: &HeaderMap, inner_path: &str, query: &str) -> bool {
     let is_anonymous = headers.get_all(header::COOKIE).iter().all(|v| {
         v.to_str().is_ok_and(|c| {
             c.split(';')

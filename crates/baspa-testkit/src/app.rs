@@ -79,11 +79,22 @@ pub struct AppOptions {
     /// A deliberately broken build (`Server: baspa/<version>`, `X-Powered-By`), only to prove
     /// that the security probes in `tests/probes.rs` catch what they look for.
     pub insecure_for_probe_test: bool,
+    /// URLs per sitemap file; the default is `baspa_site::SITEMAP_PART_URLS`.
+    pub sitemap_part_urls: Option<u64>,
 }
 
 pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
-    let AppOptions { geoip, theme_dir, admin, search_dir, monitor, trusted_proxies, insecure_for_probe_test, cache } =
-        options;
+    let AppOptions {
+        geoip,
+        theme_dir,
+        admin,
+        search_dir,
+        monitor,
+        trusted_proxies,
+        insecure_for_probe_test,
+        cache,
+        sitemap_part_urls,
+    } = options;
     let cache = Arc::new(
         baspa_site::page_cache::PageCache::new(cache.unwrap_or_else(baspa_site::page_cache::PageCacheConfig::disabled))
             .expect("page cache"),
@@ -112,6 +123,7 @@ pub async fn spawn_app_with(db: TestDb, options: AppOptions) -> TestApp {
         monitor: monitor.clone(),
         cache: cache.clone(),
         languages: Arc::new(baspa_site::page_cache::Memo::new(std::time::Duration::from_secs(30))),
+        sitemap_part_urls: sitemap_part_urls.unwrap_or(baspa_site::SITEMAP_PART_URLS),
     };
     let admin = state.admin.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

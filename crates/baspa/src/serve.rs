@@ -33,6 +33,7 @@ pub fn site_state(config: &Config, db: DatabaseConnection) -> anyhow::Result<Sit
         monitor: Arc::new(baspa_site::monitor::Monitor::new(config.security.monitor())),
         cache: Arc::new(baspa_site::page_cache::PageCache::new(config.cache.page_cache()).map_err(anyhow::Error::msg)?),
         languages: Arc::new(baspa_site::page_cache::Memo::new(std::time::Duration::from_secs(30))),
+        sitemap_part_urls: baspa_site::SITEMAP_PART_URLS,
         geoip: match &config.site.geoip_db {
             Some(path) => Some(Arc::new(
                 baspa_site::geoip::GeoIp::open(path, config.site.geoip_languages.clone())

@@ -381,3 +381,74 @@ storage_test!(
         }
     }
 );
+
+storage_test!(
+    /// PF-1, SC-7, HD-8, HD-9, ML-3: a fresh page answered by the cached-answer fast path (before
+    /// routing and the other layers) carries the same headers as the first, rendered answer; an
+    /// address the monitor blocked stays blocked on cached pages; HSTS under HTTPS from a trusted
+    /// proxy; `HEAD` is a hit without a body; and the main domain's home, an entry point whose
+    /// answer depends on the visitor's languages, still redirects a Russian reader after a Kazakh
+    /// one had it cached.
+    async fn pf1_cached_answers_keep_headers_blocks_and_language_redirects(t: TestDb) {
+        news_languages(&t.db).await;
+        let now = baspa_domain::time::now();
+        published(&t.db, ItemKind::Article, None, None, &[("kk", "Fast story", "<p>text</p>")], now).await;
+        let options = AppOptions {
+            monitor: Some(baspa_site::monitor::MonitorConfig::default()),
+            trusted_proxies: vec!["127.0.0.1/32".to_owned()],
+            ..cached()
+        };
+        let app = spawn_app_with(t, options).await;
+        let reader = [("x-forwarded-for", "192.0.2.10")];
+        let first = app.get_with("baq.test", "/fast-story", &reader).await;
+        let hit = app.get_with("baq.test", "/fast-story", &reader).await;
+        assert_eq!((first.status, first.header("x-cache")), (200, Some("miss")));
+        assert_eq!((hit.status, hit.header("x-cache")), (200, Some("hit")));
+        assert_eq!(hit.body, first.body);
+        let names = |r: &baspa_testkit::app::TestResponse| {
+            let mut n: Vec<String> = r.headers.keys().map(|k| k.as_str().to_owned()).collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(&hit), names(&first), "the same headers on a hit as on the render");
+        for fixed in ["content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"] {
+            assert_eq!(hit.header(fixed), first.header(fixed), "{fixed}");
+        }
+        let id = |r: &baspa_testkit::app::TestResponse| r.header("x-request-id").map(str::to_owned);
+        assert!(id(&hit).is_some_and(|i| i.len() == 16 && i.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert_ne!(id(&hit), id(&first), "a request id per request");
+        assert!(hit.header("server").is_none() && hit.header("x-powered-by").is_none());
+        assert!(hit.header("strict-transport-security").is_none(), "plain HTTP: no HSTS");
+
+        let https = app.get_with("baq.test", "/fast-story", &[reader[0], ("x-forwarded-proto", "https")]).await;
+        assert_eq!(https.header("x-cache"), Some("hit"));
+        assert!(https.header("strict-transport-security").is_some_and(|v| v.contains("max-age=")));
+
+        let head = reqwest::Client::new().head(format!("http://{}/fast-story", app.addr)).header("host", "baq.test");
+        let head = head.header("x-forwarded-for", "192.0.2.10").send().await.expect("HEAD");
+        assert_eq!(head.status(), 200);
+        assert_eq!(head.headers().get("x-cache").and_then(|v| v.to_str().ok()), Some("hit"));
+        assert!(head.bytes().await.expect("body").is_empty(), "HEAD has no body");
+
+        // Five probes block the address (the default); the cached page is then refused to it too.
+        let prober = [("x-forwarded-for", "198.51.100.77")];
+        for path in ["/wp-login.php", "/.env", "/xmlrpc.php", "/.git/config", "/backup.sql"] {
+            app.get_with("baq.test", path, &prober).await;
+        }
+        let refused = app.get_with("baq.test", "/fast-story", &prober).await;
+        assert_eq!(refused.status, 403, "a blocked address gets no cached page");
+        assert!(refused.header("retry-after").is_some() && refused.header("x-cache").is_none());
+        assert!(refused.header("content-security-policy").is_some() && refused.header("x-request-id").is_some());
+        assert_eq!(app.get_with("baq.test", "/fast-story", &reader).await.header("x-cache"), Some("hit"));
+
+        // The main domain's home: cached for a Kazakh reader, still a redirect for a Russian one.
+        let kk = [reader[0], ("accept-language", "kk")];
+        assert_eq!(app.get_with("baq.test", "/", &kk).await.status, 200);
+        let again = app.get_with("baq.test", "/", &kk).await;
+        assert_eq!((again.status, again.header("x-cache")), (200, Some("hit")));
+        assert!(again.header("vary").is_some_and(|v| v.contains("Accept-Language")), "varies on the languages");
+        let ru = app.get_with("baq.test", "/", &[reader[0], ("accept-language", "ru")]).await;
+        assert_eq!(ru.status, 302, "a Russian first visit is sent to the Russian site");
+        assert!(ru.header("location").is_some_and(|l| l.contains("rus.baq.test")), "{:?}", ru.header("location"));
+    }
+);

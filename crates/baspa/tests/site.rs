@@ -584,3 +584,54 @@ storage_test!(
         }
     }
 );
+
+storage_test!(
+    /// WS-3, PF-1: a language's sitemap is split into parts (the protocol allows 50,000 URLs a
+    /// file; Baspa writes at most `SITEMAP_PART_URLS`, 3 here), listed by the index; together the
+    /// parts hold every published page once, each with its translation as an alternate, and a
+    /// part past the end answers 404.
+    async fn ws3_large_sitemaps_are_split_into_parts_listed_by_the_index(t: TestDb) {
+        news_languages(&t.db).await;
+        let now = baspa_domain::time::now();
+        let mut expected = vec!["http://baq.test/".to_owned()];
+        for i in 0..7 {
+            let (kk, ru) = (format!("Story {i}"), format!("Novost {i}"));
+            published(&t.db, ItemKind::Article, None, None, &[("kk", &kk, "<p>a</p>"), ("ru", &ru, "<p>b</p>")], now)
+                .await;
+            expected.push(format!("http://baq.test/story-{i}"));
+        }
+        let options = baspa_testkit::AppOptions { sitemap_part_urls: Some(3), ..Default::default() };
+        let app = baspa_testkit::spawn_app_with(t, options).await;
+        let locs = |body: &str, tag: &str| -> Vec<String> {
+            let doc = roxmltree::Document::parse(body).expect("XML");
+            let parents = doc.descendants().filter(|n| n.has_tag_name(tag));
+            parents
+                .filter_map(|n| n.children().find(|c| c.has_tag_name("loc")).and_then(|l| l.text()).map(str::to_owned))
+                .collect()
+        };
+        let index = app.get("baq.test", "/sitemap.xml").await;
+        assert_eq!(
+            locs(&index.body, "sitemap"),
+            [
+                "http://baq.test/sitemap-kk.xml",
+                "http://baq.test/sitemap-kk-2.xml",
+                "http://baq.test/sitemap-kk-3.xml",
+                "http://baq.test/sitemap-news.xml"
+            ]
+        );
+        let mut listed = Vec::new();
+        for (part, size) in [("/sitemap-kk.xml", 4), ("/sitemap-kk-2.xml", 3), ("/sitemap-kk-3.xml", 1)] {
+            let res = app.get("baq.test", part).await;
+            assert_eq!(res.status, 200, "{part}");
+            let urls = locs(&res.body, "url");
+            assert_eq!(urls.len(), size, "{part}: {urls:?}");
+            let alternates = res.body.matches("hreflang=\"ru-KZ\" href=\"http://rus.baq.test/novost-").count();
+            assert_eq!(alternates, size - usize::from(part == "/sitemap-kk.xml"), "{part}: {}", res.body);
+            listed.extend(urls);
+        }
+        assert_eq!(listed, expected, "every page once, in order");
+        assert_eq!(app.get("baq.test", "/sitemap-kk-4.xml").await.status, 404);
+        assert_eq!(app.get("baq.test", "/sitemap-kk-1.xml").await.status, 404, "part 1 has one name");
+        assert_eq!(app.get("baq.test", "/sitemap-kk-x.xml").await.status, 404);
+    }
+);

@@ -1,0 +1,107 @@
+//! The cached-answer fast path (PF-1, PF-2): the outermost layer of the public router answers a
+//! fresh page from this node's page cache before routing, extractors or the other layers run.
+//!
+//! It does only what a cached page needs from them, in the same order:
+//! - the monitor counts the request and may refuse it (SC-7: a blocked address stays blocked);
+//! - HSTS under HTTPS (HD-9); a cached page sets no cookie, so there is none to mark `Secure`;
+//! - the fixed security headers and a request id (HD-8); the page's own hash-based CSP;
+//! - `304 Not Modified`, brotli or gzip (`page_cache::respond`).
+//!
+//! The guard's refusals (methods, sensitive paths) need no check: only `GET` and `HEAD` come
+//! here, and a page is in the cache only if the guard let its path through when it was rendered.
+//! Everything else — a miss, a stale page, a page kept in Redis only, an entry point whose answer
+//! depends on the visitor's languages (cached under another key, see `pages::any_page`) — goes
+//! down the normal path, which gives the same answer more slowly.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::future::Either;
+
+use crate::SiteState;
+use crate::page_cache::{Freshness, respond};
+
+/// Wraps the public router (`crate::router`).
+#[derive(Clone)]
+pub struct CachedAnswersLayer {
+    /// Behind one `Arc`: the service is cloned for every request.
+    state: Arc<SiteState>,
+}
+
+impl CachedAnswersLayer {
+    pub fn new(state: SiteState) -> Self {
+        Self { state: Arc::new(state) }
+    }
+}
+
+impl<S> tower::Layer<S> for CachedAnswersLayer {
+    type Service = CachedAnswers<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CachedAnswers { inner, state: self.state.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct CachedAnswers<S> {
+    inner: S,
+    state: Arc<SiteState>,
+}
+
+impl<S> tower::Service<Request> for CachedAnswers<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<std::future::Ready<Result<Response, Infallible>>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        match answer_from_cache(&self.state, &req) {
+            Some(res) => Either::Left(std::future::ready(Ok(res))),
+            None => Either::Right(self.inner.call(req)),
+        }
+    }
+}
+
+/// The whole answer for `req` when this node holds its page fresh; `None` sends the request
+/// down the normal path.
+fn answer_from_cache(state: &SiteState, req: &Request) -> Option<Response> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) || !state.cache.is_enabled() {
+        return None;
+    }
+    let headers = req.headers();
+    let query = req.uri().query().unwrap_or_default();
+    // `/search` is never cached, so the inner path the normal path checks is not needed here.
+    if !crate::pages::is_cacheable_request(headers, "", query) {
+        return None;
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let key = crate::pages::page_cache_key(host, req.uri().path(), crate::pages::page_number(req.uri().query()));
+    let page = state.cache.fresh_local(&key)?;
+    let request_id = crate::headers::new_request_id();
+    let mut res = match crate::monitor::admit(state, req) {
+        Ok(_) => respond(&page, headers, Freshness::Hit),
+        Err(refused) => {
+            let mut refused = refused.into_response();
+            let csp = crate::headers::content_security_policy(None, &Default::default());
+            if let Ok(v) = HeaderValue::from_str(&csp) {
+                refused.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+            refused
+        }
+    };
+    if crate::headers::is_https(req, &state.proxies) {
+        res.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(crate::headers::HSTS));
+    }
+    crate::headers::add_fixed_headers(res.headers_mut(), &request_id);
+    Some(res)
+}
