@@ -381,7 +381,10 @@ mod tests {
         check(MINIMAL.replace("fixed = \"kk\"", "fixed = \"k1\""), "language code");
         check(MINIMAL.replace("[columns]", "[columns]\ntitel = \"x\""), "unknown field");
         check(MINIMAL.replace("fixed = \"kk\"", ""), "exactly one of");
-        check(MINIMAL.replace("article", "page").replace("[columns]", "[columns]\nsection = \"s\""), "pages do not sit");
+        check(
+            MINIMAL.replace("article", "page").replace("[columns]", "[columns]\nsection = \"s\""),
+            "pages do not sit",
+        );
         check(MINIMAL.replace("kind", "format = \"xml\"\nkind"), "record =");
     }
 
