@@ -389,6 +389,17 @@ mod tests {
     }
 
     #[test]
+    fn mg7_the_mapping_example_in_the_docs_parses() {
+        let doc = include_str!("../../../../docs/import.md");
+        let section = doc.split("## Generic import (MG-7)").nth(1).expect("the MG-7 section");
+        let example = section.split("```toml\n").nth(1).and_then(|s| s.split("```").next()).expect("a toml block");
+        let m = Mapping::parse(example).expect("the documented mapping");
+        assert_eq!(m.source_name(), "records:ministry-news");
+        assert_eq!(m.status_of("черновик"), Some(ContentStatus::Draft));
+        assert_eq!(m.fields.get("source_url").map(String::as_str), Some("link"));
+    }
+
+    #[test]
     fn mg7_dates_follow_the_mapping_format_and_offset() {
         let m =
             Mapping::parse(&MINIMAL.replace("kind", "date_format = \"%d.%m.%Y %H:%M\"\nutc_offset = \"+05:00\"\nkind"))
