@@ -29,7 +29,7 @@ use sea_orm::DatabaseConnection;
 pub use content::*;
 pub use error::ActionError;
 pub use people::*;
-pub use placement::move_to_section;
+pub use placement::{move_to_section, set_item_tags};
 pub use rights::{Grant, Scope};
 pub use site::*;
 

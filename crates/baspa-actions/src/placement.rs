@@ -1,4 +1,4 @@
-//! Where an entry lives: moving it to another section (CM-2). The page cache purge names the
+//! Where an entry lives: moving it to another section (CM-2), and its tags. The page cache purge names the
 //! section it left, since that section's lists no longer show it (PF-2).
 
 use baspa_db::{content as store, jobs};
@@ -58,6 +58,40 @@ pub async fn move_to_section(ctx: &Ctx<'_>, id: ItemId, section: Option<ItemId>)
         Some(id.0),
         Some(json!({"section_id": item.section_id})),
         Some(json!({"section_id": section.map(|s| s.0)})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces the tags of an item (an import row whose tags changed, MG-7). The editor needs the
+/// right to edit any content where the item is; the item's pages and the tags' lists are purged.
+pub async fn set_item_tags(ctx: &Ctx<'_>, id: ItemId, tags: &[ItemId]) -> Result<(), ActionError> {
+    let tx = baspa_db::begin_write(ctx.db).await?;
+    let item = store::get_item(&tx, id).await?;
+    ctx.actor.require_in(Capability::EditAnyContent, &item_scope(&tx, &item).await?, "change the tags of this item")?;
+    for tag in tags {
+        if store::get_item(&tx, *tag).await?.kind != ItemKind::Tag.as_str() {
+            return Err(ActionError::Invalid(format!("item {tag} is not a tag")));
+        }
+    }
+    let before = store::tag_ids_of(&tx, id).await?;
+    let after: Vec<i64> = tags.iter().map(|t| t.0).collect();
+    if before == after {
+        return Ok(());
+    }
+    store::set_item_tags(&tx, id, tags).await?;
+    store::touch_item(&tx, id, ctx.now).await?;
+    crate::content::enqueue_cache_purge(&tx, id, ctx.now).await?;
+    jobs::enqueue(&tx, "search.index", json!({"item_id": id.0}), Some(format!("search.index:{id}")), ctx.now).await?;
+    journal(
+        ctx,
+        &tx,
+        "item.tags",
+        item.kind.as_str(),
+        Some(id.0),
+        Some(json!({"tags": before})),
+        Some(json!({"tags": after})),
     )
     .await?;
     tx.commit().await?;

@@ -2,7 +2,9 @@
 //! read from their MySQL/MariaDB databases (`mysql`) or WXR export files (`wxr`) into one
 //! [`model::Site`] each, then written through the baspa-actions functions (`run`) with story
 //! pairing across languages (`pairing`), body rewriting (`rewrite`), redirects for every old URL
-//! (`redirects`) and an integrity report (`integrity`).
+//! (`redirects`) and an integrity report (`integrity`). `records` (MG-7): CSV, JSON and XML
+//! records into items of one kind through a TOML mapping file, with the same actions and
+//! import map.
 
 pub mod integrity;
 pub mod model;
@@ -10,6 +12,7 @@ pub mod mysql;
 pub mod pairing;
 pub mod permalinks;
 pub mod php;
+pub mod records;
 mod redirects;
 pub mod rewrite;
 pub mod run;

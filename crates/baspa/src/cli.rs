@@ -114,10 +114,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::backup::UpkeepCommand,
     },
-    /// Import content from other systems (MG-1..MG-6): `baspa import wordpress --help`.
+    /// Import content from other systems: `baspa import wordpress --help` (MG-1..MG-6),
+    /// `baspa import records --help` (CSV/JSON/XML with a mapping file, MG-7).
     Import {
         #[command(subcommand)]
-        command: crate::import::ImportCommand,
+        command: crate::import_records::ImportSubcommand,
     },
     /// Configuration helpers.
     Config {
@@ -408,7 +409,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import { command } => {
             let db = serve::open_database(&config).await?;
-            crate::import::run(&config, &db, command).await
+            crate::import_records::run(&config, &db, command).await
         }
         Command::Search { command: SearchCommand::Reindex } => {
             let db = serve::open_database(&config).await?;

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod import;
+pub mod import_records;
 pub mod journal;
 pub mod media;
 pub mod report;
