@@ -121,8 +121,6 @@ pub async fn check(db: &DatabaseConnection, sources: &[SiteSource]) -> Result<In
         if !src.site.siteurl.is_empty() && src.site.siteurl.trim_end_matches('/') != src.site.base_url() {
             bases.push(src.site.siteurl.trim_end_matches('/').to_owned());
         }
-        let rw =
-            Rewriter { base_urls: bases, uploads: &uploads, attachments: &attachments, links: Some((&links, index)) };
 
         // Posts and pages: status and body.
         let item_ids: Vec<i64> = maps.values().filter(|m| m.target_kind == "item").map(|m| m.target_id).collect();
@@ -151,6 +149,10 @@ pub async fn check(db: &DatabaseConnection, sources: &[SiteSource]) -> Result<In
             }
             bump(&mut counts, &p.post_type, &p.status, true, ok);
             let Some(t) = t else { continue };
+            // Trashed posts keep their links' old paths (the importer does not relink them).
+            let link_map = (p.status != "trash").then_some((&links, index));
+            let rw =
+                Rewriter { base_urls: bases.clone(), uploads: &uploads, attachments: &attachments, links: link_map };
             let (converted, notes) = rw.rewrite(&p.content);
             let expected_body = SanitizedHtml::sanitize(&converted).into_string();
             // The live text of a published page, else the latest (a scheduled page shows it then).

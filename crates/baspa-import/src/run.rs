@@ -901,7 +901,9 @@ async fn import_post(
         return Ok(());
     }
     let (bases, uploads, attachments) = rewriter(src, &states[i]);
-    let rw = Rewriter { base_urls: bases, uploads: &uploads, attachments: &attachments, links: Some((links, i)) };
+    // A trashed post keeps its links' old paths: it is not rewritten again by the second pass.
+    let links = (p.status != "trash").then_some((links, i));
+    let rw = Rewriter { base_urls: bases, uploads: &uploads, attachments: &attachments, links };
     let (body, notes) = rw.rewrite(&p.content);
     for u in notes.unmapped_uploads {
         report.problem(
@@ -1058,7 +1060,7 @@ async fn relink(
         .enumerate()
         .flat_map(|(i, src)| {
             let st = &states[i];
-            src.site.posts.iter().filter_map(move |p| {
+            src.site.posts.iter().filter(|p| p.status != "trash").filter_map(move |p| {
                 CONTENT_TYPES
                     .contains(&p.post_type.as_str())
                     .then(|| st.maps.target(&p.post_type, p.id))
