@@ -426,9 +426,9 @@ fn apply_content(row: &mut translation::Model, c: &TranslationContent) {
 /// future (a `content.publish` job runs it then). Needs the publish right (SC-1).
 pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Timestamp>) -> Result<(), ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let out = publish_translation_in(ctx, &tx, id, at).await?;
+    publish_translation_in(ctx, &tx, id, at).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// [`publish_translation`] inside the caller's transaction (the importer commits an object and its
@@ -491,9 +491,9 @@ pub(crate) async fn publish_translation_in(
 /// restore puts it back as it was (SC-1: deletion is its own right and goes through the trash).
 pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let out = trash_item_in(ctx, &tx, item_id).await?;
+    trash_item_in(ctx, &tx, item_id).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// [`trash_item`] inside the caller's transaction (the importer commits an object and its
@@ -673,9 +673,9 @@ pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<M
 /// An author hands a draft to the editors (SC-1): draft → in review.
 pub async fn submit_for_review(ctx: &Ctx<'_>, id: TranslationId) -> Result<(), ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let out = submit_for_review_in(ctx, &tx, id).await?;
+    submit_for_review_in(ctx, &tx, id).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// [`submit_for_review`] inside the caller's transaction (the importer commits an object and its
@@ -1001,9 +1001,9 @@ pub(crate) async fn record_stored_media_in(
 /// Moderates a comment (CM-9): approve, mark as spam, or move to the trash.
 pub async fn moderate_comment(ctx: &Ctx<'_>, id: CommentId, status: CommentStatus) -> Result<(), ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let out = moderate_comment_in(ctx, &tx, id, status).await?;
+    moderate_comment_in(ctx, &tx, id, status).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// [`moderate_comment`] inside the caller's transaction (the importer commits an object and its
