@@ -47,19 +47,24 @@ SCALE=${SCALE-10}
 # term links, comments (threads kept) and comment meta follow.
 scale_source() {
     local db=$1 scale=$2 k sql
+    # post_name is VARCHAR(200): a long percent-encoded slug is cut at its last whole escape before
+    # 195 characters so the suffix is kept (copies must not share a permalink).
+    my "$db" -e "CREATE FUNCTION short_slug(s TEXT) RETURNS TEXT DETERMINISTIC
+        RETURN IF(CHAR_LENGTH(s) <= 195, s, IF(LOCATE('%', s) = 0, LEFT(s, 195),
+            LEFT(s, 195 - CHAR_LENGTH(SUBSTRING_INDEX(LEFT(s, 195), '%', -1)) - 1)))"
     for ((k = 1; k < scale; k++)); do
         sql="SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO';
         INSERT INTO wp_posts SELECT ID + $k*100000, post_author,
             IF(post_date LIKE '0000%', post_date, post_date - INTERVAL 4*$k YEAR),
             IF(post_date_gmt LIKE '0000%', post_date_gmt, post_date_gmt - INTERVAL 4*$k YEAR),
             post_content, CONCAT(post_title, ' ($k)'), post_excerpt, post_status, comment_status, ping_status,
-            post_password, IF(post_name = '', '', CONCAT(post_name, '-x$k')), to_ping, pinged, post_modified,
+            post_password, IF(post_name = '', '', CONCAT(short_slug(post_name), '-x$k')), to_ping, pinged, post_modified,
             post_modified_gmt, post_content_filtered, IF(post_parent = 0, 0, post_parent + $k*100000),
             CONCAT(guid, '&copy=$k'), menu_order, post_type, post_mime_type, comment_count
             FROM wp_posts WHERE ID < 100000;
         INSERT INTO wp_postmeta (post_id, meta_key, meta_value) SELECT post_id + $k*100000, meta_key,
             CASE meta_key WHEN '_thumbnail_id' THEN meta_value + $k*100000
-                          WHEN '_wp_old_slug' THEN CONCAT(meta_value, '-x$k') ELSE meta_value END
+                          WHEN '_wp_old_slug' THEN CONCAT(short_slug(meta_value), '-x$k') ELSE meta_value END
             FROM wp_postmeta WHERE post_id < 100000;
         INSERT INTO wp_term_relationships SELECT object_id + $k*100000, term_taxonomy_id, term_order
             FROM wp_term_relationships WHERE object_id < 100000;
