@@ -224,6 +224,19 @@ async fn insert_draft_translation(
 
 /// Creates an item with one draft translation per given language, each with revision 1.
 pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedItem, ActionError> {
+    let tx = baspa_db::begin_write(ctx.db).await?;
+    let out = create_item_in(ctx, &tx, input).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`create_item`] inside the caller's transaction (the importer commits an object and its
+/// import-map row together, MG-6).
+pub(crate) async fn create_item_in(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    input: NewItemInput,
+) -> Result<CreatedItem, ActionError> {
     let capability = match input.kind {
         ItemKind::Section | ItemKind::Tag | ItemKind::Page => Capability::ManageStructure,
         ItemKind::Article | ItemKind::Document => Capability::CreateContent,
@@ -231,23 +244,22 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
     if input.translations.is_empty() {
         return Err(ActionError::Invalid("an item needs at least one language version".into()));
     }
-    let tx = baspa_db::begin_write(ctx.db).await?;
     if let Some(section) = input.section {
-        let s = store::get_item(&tx, section).await?;
+        let s = store::get_item(tx, section).await?;
         if s.kind != ItemKind::Section.as_str() {
             return Err(ActionError::Invalid(format!("item {section} is not a section")));
         }
     }
     let scope = match input.kind {
-        ItemKind::Section => section_scope(&tx, input.parent).await?,
-        ItemKind::Article | ItemKind::Document => section_scope(&tx, input.section).await?,
+        ItemKind::Section => section_scope(tx, input.parent).await?,
+        ItemKind::Article | ItemKind::Document => section_scope(tx, input.section).await?,
         ItemKind::Tag | ItemKind::Page => Scope::site(),
     };
     for t in &input.translations {
         ctx.actor.require_in(capability, &scope.clone().in_lang(t.lang.as_str()), "create content here")?;
     }
     let item = store::insert_item(
-        &tx,
+        tx,
         NewItem {
             kind: input.kind,
             parent_id: input.parent,
@@ -261,7 +273,7 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
     )
     .await?;
     let item_id = ItemId(item.id);
-    store::set_item_tags(&tx, item_id, &input.tags).await?;
+    store::set_item_tags(tx, item_id, &input.tags).await?;
     let scope = input.kind.slug_scope(input.parent);
     let mut created = Vec::new();
     let mut summaries = Vec::new();
@@ -269,13 +281,13 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
         if created.iter().any(|(l, _)| l == &t.lang) {
             return Err(ActionError::Invalid(format!("language {} is given twice", t.lang)));
         }
-        let row = insert_draft_translation(ctx, &tx, item_id, t, &scope).await?;
+        let row = insert_draft_translation(ctx, tx, item_id, t, &scope).await?;
         summaries.push(content_summary(&row));
         created.push((t.lang.clone(), TranslationId(row.id)));
     }
     journal(
         ctx,
-        &tx,
+        tx,
         "item.create",
         input.kind.as_str(),
         Some(item.id),
@@ -283,8 +295,7 @@ pub async fn create_item(ctx: &Ctx<'_>, input: NewItemInput) -> Result<CreatedIt
         Some(json!({"kind": input.kind.as_str(), "section_id": input.section.map(|s| s.0), "translations": summaries})),
     )
     .await?;
-    enqueue_search_index(&tx, item_id, ctx.now).await?;
-    tx.commit().await?;
+    enqueue_search_index(tx, item_id, ctx.now).await?;
     Ok(CreatedItem { item_id, translations: created })
 }
 
@@ -295,21 +306,33 @@ pub async fn add_translation(
     input: TranslationInput,
 ) -> Result<TranslationId, ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let item = store::get_item(&tx, item_id).await?;
-    let scope = item_scope(&tx, &item).await?.in_lang(input.lang.as_str());
+    let out = add_translation_in(ctx, &tx, item_id, input).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`add_translation`] inside the caller's transaction (the importer commits an object and its
+/// import-map row together, MG-6).
+pub(crate) async fn add_translation_in(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    item_id: ItemId,
+    input: TranslationInput,
+) -> Result<TranslationId, ActionError> {
+    let item = store::get_item(tx, item_id).await?;
+    let scope = item_scope(tx, &item).await?.in_lang(input.lang.as_str());
     if !(ctx.actor.may(Capability::Translate, &scope) || is_own_and_editable(ctx, &item, &scope)) {
         return Err(ActionError::NotPermitted { action: "translate this item" });
     }
-    if store::translations_of_item(&tx, item_id).await?.iter().any(|t| t.lang == input.lang.as_str()) {
+    if store::translations_of_item(tx, item_id).await?.iter().any(|t| t.lang == input.lang.as_str()) {
         return Err(ActionError::Invalid(format!("item {item_id} already has a {} version", input.lang)));
     }
     let kind = ItemKind::parse(&item.kind).map_err(|e| ActionError::Invalid(e.to_string()))?;
     let scope = kind.slug_scope(item.parent_id.map(ItemId));
-    let row = insert_draft_translation(ctx, &tx, item_id, &input, &scope).await?;
-    store::touch_item(&tx, item_id, ctx.now).await?;
-    enqueue_search_index(&tx, item_id, ctx.now).await?;
-    journal(ctx, &tx, "translation.create", "translation", Some(row.id), None, Some(content_summary(&row))).await?;
-    tx.commit().await?;
+    let row = insert_draft_translation(ctx, tx, item_id, &input, &scope).await?;
+    store::touch_item(tx, item_id, ctx.now).await?;
+    enqueue_search_index(tx, item_id, ctx.now).await?;
+    journal(ctx, tx, "translation.create", "translation", Some(row.id), None, Some(content_summary(&row))).await?;
     Ok(TranslationId(row.id))
 }
 
@@ -322,9 +345,23 @@ pub async fn revise_translation(
     note: Option<&str>,
 ) -> Result<RevisionId, ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let row = store::get_translation(&tx, id).await?;
-    let item = store::get_item(&tx, ItemId(row.item_id)).await?;
-    if !may_edit(ctx, &tx, &item, &row.lang).await? {
+    let out = revise_translation_in(ctx, &tx, id, input, note).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`revise_translation`] inside the caller's transaction (the importer commits an object and its
+/// import-map row together, MG-6).
+pub(crate) async fn revise_translation_in(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    id: TranslationId,
+    input: TranslationInput,
+    note: Option<&str>,
+) -> Result<RevisionId, ActionError> {
+    let row = store::get_translation(tx, id).await?;
+    let item = store::get_item(tx, ItemId(row.item_id)).await?;
+    if !may_edit(ctx, tx, &item, &row.lang).await? {
         return Err(ActionError::NotPermitted { action: "edit this item" });
     }
     if input.lang.as_str() != row.lang {
@@ -339,12 +376,12 @@ pub async fn revise_translation(
         None if input.title.trim() == row.title => {
             Slug::parse(&row.slug).map_err(|e| ActionError::Invalid(e.to_string()))?
         }
-        _ => choose_slug(&tx, &input, &row.slug_scope, Some(id)).await?,
+        _ => choose_slug(tx, &input, &row.slug_scope, Some(id)).await?,
     };
     let content = clean_content(&input, slug)?;
     let before = content_summary(&row);
     let rev = store::insert_revision(
-        &tx,
+        tx,
         NewRevision {
             translation: &row,
             content: &content,
@@ -361,17 +398,16 @@ pub async fn revise_translation(
     if !matches!(status, ContentStatus::Published | ContentStatus::Scheduled) {
         apply_content(&mut updated, &content);
     }
-    let updated = store::save_translation(&tx, updated).await?;
-    store::touch_item(&tx, ItemId(row.item_id), ctx.now).await?;
+    let updated = store::save_translation(tx, updated).await?;
+    store::touch_item(tx, ItemId(row.item_id), ctx.now).await?;
     let mut after = content_summary(&updated);
     after["revision"] = json!(rev.number);
     after["revision_body_hash"] = json!(rev.body_hash);
     if let Some(note) = note {
         after["note"] = json!(note);
     }
-    enqueue_search_index(&tx, ItemId(row.item_id), ctx.now).await?;
-    journal(ctx, &tx, "translation.revise", "translation", Some(row.id), Some(before), Some(after)).await?;
-    tx.commit().await?;
+    enqueue_search_index(tx, ItemId(row.item_id), ctx.now).await?;
+    journal(ctx, tx, "translation.revise", "translation", Some(row.id), Some(before), Some(after)).await?;
     Ok(RevisionId(rev.id))
 }
 
@@ -390,9 +426,22 @@ fn apply_content(row: &mut translation::Model, c: &TranslationContent) {
 /// future (a `content.publish` job runs it then). Needs the publish right (SC-1).
 pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Timestamp>) -> Result<(), ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let row = store::get_translation(&tx, id).await?;
-    let item = store::get_item(&tx, ItemId(row.item_id)).await?;
-    ctx.actor.require_in(Capability::Publish, &item_scope(&tx, &item).await?.in_lang(&row.lang), "publish here")?;
+    publish_translation_in(ctx, &tx, id, at).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`publish_translation`] inside the caller's transaction (the importer commits an object and its
+/// import-map row together, MG-6).
+pub(crate) async fn publish_translation_in(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    id: TranslationId,
+    at: Option<Timestamp>,
+) -> Result<(), ActionError> {
+    let row = store::get_translation(tx, id).await?;
+    let item = store::get_item(tx, ItemId(row.item_id)).await?;
+    ctx.actor.require_in(Capability::Publish, &item_scope(tx, &item).await?.in_lang(&row.lang), "publish here")?;
     if row.status == ContentStatus::Trashed.as_str() {
         return Err(ActionError::Invalid("restore the item from the trash before publishing it".into()));
     }
@@ -405,7 +454,7 @@ pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Ti
             updated.status = ContentStatus::Scheduled.as_str().to_owned();
             updated.publish_at = Some(when);
             jobs::enqueue(
-                &tx,
+                tx,
                 "content.publish",
                 json!({"translation_id": id.0}),
                 Some(format!("content.publish:{id}")),
@@ -415,27 +464,26 @@ pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Ti
         }
         _ => {
             if let Some(rev_id) = row.latest_revision_id {
-                let rev = store::get_revision(&tx, rev_id).await?;
+                let rev = store::get_revision(tx, rev_id).await?;
                 apply_content(&mut updated, &TranslationContent::of_revision(&rev));
             }
             updated.status = ContentStatus::Published.as_str().to_owned();
             updated.published_at = Some(row.published_at.or(at).unwrap_or(ctx.now));
             updated.publish_at = None;
             updated.live_revision_id = row.latest_revision_id;
-            enqueue_publish_followups(&tx, ItemId(row.item_id), ctx.now).await?;
+            enqueue_publish_followups(tx, ItemId(row.item_id), ctx.now).await?;
         }
     }
-    let updated = store::save_translation(&tx, updated).await?;
-    store::touch_item(&tx, ItemId(row.item_id), ctx.now).await?;
+    let updated = store::save_translation(tx, updated).await?;
+    store::touch_item(tx, ItemId(row.item_id), ctx.now).await?;
     let action = if updated.status == ContentStatus::Scheduled.as_str() {
         "translation.schedule"
     } else {
         "translation.publish"
     };
     let entry =
-        journal(ctx, &tx, action, "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
-    crate::integrity::reseal_translation(ctx, &tx, entry, &updated).await?;
-    tx.commit().await?;
+        journal(ctx, tx, action, "translation", Some(row.id), Some(before), Some(content_summary(&updated))).await?;
+    crate::integrity::reseal_translation(ctx, tx, entry, &updated).await?;
     Ok(())
 }
 
@@ -443,9 +491,17 @@ pub async fn publish_translation(ctx: &Ctx<'_>, id: TranslationId, at: Option<Ti
 /// restore puts it back as it was (SC-1: deletion is its own right and goes through the trash).
 pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let item = store::get_item(&tx, item_id).await?;
-    ctx.actor.require_in(Capability::Trash, &item_scope(&tx, &item).await?, "move this item to the trash")?;
-    let rows = store::translations_of_item(&tx, item_id).await?;
+    trash_item_in(ctx, &tx, item_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`trash_item`] inside the caller's transaction (the importer commits an object and its
+/// import-map row together, MG-6).
+pub(crate) async fn trash_item_in(ctx: &Ctx<'_>, tx: &DatabaseTransaction, item_id: ItemId) -> Result<(), ActionError> {
+    let item = store::get_item(tx, item_id).await?;
+    ctx.actor.require_in(Capability::Trash, &item_scope(tx, &item).await?, "move this item to the trash")?;
+    let rows = store::translations_of_item(tx, item_id).await?;
     let before: Vec<Value> = rows.iter().map(content_summary).collect();
     let mut trashed = Vec::new();
     for row in rows {
@@ -456,23 +512,22 @@ pub async fn trash_item(ctx: &Ctx<'_>, item_id: ItemId) -> Result<(), ActionErro
         updated.status_before_trash = Some(row.status.clone());
         updated.status = ContentStatus::Trashed.as_str().to_owned();
         updated.updated_at = ctx.now;
-        trashed.push(store::save_translation(&tx, updated).await?);
+        trashed.push(store::save_translation(tx, updated).await?);
     }
-    store::touch_item(&tx, item_id, ctx.now).await?;
+    store::touch_item(tx, item_id, ctx.now).await?;
     jobs::enqueue(
-        &tx,
+        tx,
         "search.remove",
         json!({"item_id": item_id.0}),
         Some(format!("search.remove:{item_id}")),
         ctx.now,
     )
     .await?;
-    enqueue_cache_purge(&tx, item_id, ctx.now).await?;
-    let entry = journal(ctx, &tx, "item.trash", "item", Some(item_id.0), Some(json!(before)), None).await?;
+    enqueue_cache_purge(tx, item_id, ctx.now).await?;
+    let entry = journal(ctx, tx, "item.trash", "item", Some(item_id.0), Some(json!(before)), None).await?;
     for row in &trashed {
-        crate::integrity::reseal_translation(ctx, &tx, entry, row).await?;
+        crate::integrity::reseal_translation(ctx, tx, entry, row).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -521,15 +576,27 @@ pub struct CommentInput<'a> {
 
 /// Records a comment in a given moderation state (importer, demo, moderators).
 pub async fn add_comment(ctx: &Ctx<'_>, input: CommentInput<'_>) -> Result<CommentId, ActionError> {
+    let tx = baspa_db::begin_write(ctx.db).await?;
+    let out = add_comment_in(ctx, &tx, input).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`add_comment`] inside the caller's transaction (the importer commits an object and its
+/// import-map row together, MG-6).
+pub(crate) async fn add_comment_in(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    input: CommentInput<'_>,
+) -> Result<CommentId, ActionError> {
     if input.body.trim().is_empty() || input.author_name.trim().is_empty() {
         return Err(ActionError::Invalid("a comment needs an author name and text".into()));
     }
-    let tx = baspa_db::begin_write(ctx.db).await?;
-    let item = store::get_item(&tx, input.item_id).await?;
-    let scope = item_scope(&tx, &item).await?.in_lang(input.lang);
+    let item = store::get_item(tx, input.item_id).await?;
+    let scope = item_scope(tx, &item).await?.in_lang(input.lang);
     ctx.actor.require_in(Capability::ModerateComments, &scope, "add moderated comments")?;
     let row = store::insert_comment(
-        &tx,
+        tx,
         NewComment {
             item_id: input.item_id,
             lang: input.lang,
@@ -545,7 +612,7 @@ pub async fn add_comment(ctx: &Ctx<'_>, input: CommentInput<'_>) -> Result<Comme
     .await?;
     journal(
         ctx,
-        &tx,
+        tx,
         "comment.create",
         "comment",
         Some(row.id),
@@ -553,7 +620,6 @@ pub async fn add_comment(ctx: &Ctx<'_>, input: CommentInput<'_>) -> Result<Comme
         Some(json!({"item_id": input.item_id.0, "lang": input.lang, "status": input.status.as_str()})),
     )
     .await?;
-    tx.commit().await?;
     Ok(CommentId(row.id))
 }
 
@@ -607,9 +673,21 @@ pub async fn register_media(ctx: &Ctx<'_>, new: store::NewMedia<'_>) -> Result<M
 /// An author hands a draft to the editors (SC-1): draft → in review.
 pub async fn submit_for_review(ctx: &Ctx<'_>, id: TranslationId) -> Result<(), ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let row = store::get_translation(&tx, id).await?;
-    let item = store::get_item(&tx, ItemId(row.item_id)).await?;
-    if !may_edit(ctx, &tx, &item, &row.lang).await? {
+    submit_for_review_in(ctx, &tx, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`submit_for_review`] inside the caller's transaction (the importer commits an object and its
+/// import-map row together, MG-6).
+pub(crate) async fn submit_for_review_in(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    id: TranslationId,
+) -> Result<(), ActionError> {
+    let row = store::get_translation(tx, id).await?;
+    let item = store::get_item(tx, ItemId(row.item_id)).await?;
+    if !may_edit(ctx, tx, &item, &row.lang).await? {
         return Err(ActionError::NotPermitted { action: "submit this item for review" });
     }
     if row.status != ContentStatus::Draft.as_str() {
@@ -619,10 +697,9 @@ pub async fn submit_for_review(ctx: &Ctx<'_>, id: TranslationId) -> Result<(), A
     let mut updated = row.clone();
     updated.status = ContentStatus::InReview.as_str().to_owned();
     updated.updated_at = ctx.now;
-    let updated = store::save_translation(&tx, updated).await?;
-    journal(ctx, &tx, "translation.submit", "translation", Some(row.id), Some(before), Some(content_summary(&updated)))
+    let updated = store::save_translation(tx, updated).await?;
+    journal(ctx, tx, "translation.submit", "translation", Some(row.id), Some(before), Some(content_summary(&updated)))
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -890,10 +967,25 @@ pub(crate) async fn record_stored_media(
     after: Value,
 ) -> Result<MediaId, ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let row = store::insert_media(&tx, new, ctx.now).await?;
+    let out = record_stored_media_in(ctx, &tx, new, is_image, action, after).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`record_stored_media`] inside the caller's transaction (the importer commits an object and its
+/// import-map row together, MG-6).
+pub(crate) async fn record_stored_media_in(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    new: store::NewMedia<'_>,
+    is_image: bool,
+    action: &str,
+    after: Value,
+) -> Result<MediaId, ActionError> {
+    let row = store::insert_media(tx, new, ctx.now).await?;
     if is_image {
         jobs::enqueue(
-            &tx,
+            tx,
             "media.variants",
             json!({"media_id": row.id}),
             Some(format!("media.variants:{}", row.id)),
@@ -901,36 +993,39 @@ pub(crate) async fn record_stored_media(
         )
         .await?;
     }
-    let entry = journal(ctx, &tx, action, "media", Some(row.id), None, Some(after)).await?;
-    crate::integrity::seal_media(ctx, &tx, entry, &row).await?;
-    tx.commit().await?;
+    let entry = journal(ctx, tx, action, "media", Some(row.id), None, Some(after)).await?;
+    crate::integrity::seal_media(ctx, tx, entry, &row).await?;
     Ok(MediaId(row.id))
 }
 
 /// Moderates a comment (CM-9): approve, mark as spam, or move to the trash.
 pub async fn moderate_comment(ctx: &Ctx<'_>, id: CommentId, status: CommentStatus) -> Result<(), ActionError> {
     let tx = baspa_db::begin_write(ctx.db).await?;
-    let mut row = store::get_comment(&tx, id.0).await?;
-    let item = store::get_item(&tx, ItemId(row.item_id)).await?;
-    let scope = item_scope(&tx, &item).await?.in_lang(&row.lang);
+    moderate_comment_in(ctx, &tx, id, status).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`moderate_comment`] inside the caller's transaction (the importer commits an object and its
+/// import-map row together, MG-6).
+pub(crate) async fn moderate_comment_in(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    id: CommentId,
+    status: CommentStatus,
+) -> Result<(), ActionError> {
+    let mut row = store::get_comment(tx, id.0).await?;
+    let item = store::get_item(tx, ItemId(row.item_id)).await?;
+    let scope = item_scope(tx, &item).await?.in_lang(&row.lang);
     ctx.actor.require_in(Capability::ModerateComments, &scope, "moderate comments here")?;
     let before = json!({"status": row.status});
     row.status = status.as_str().to_owned();
     row.updated_at = ctx.now;
-    store::save_comment(&tx, row).await?;
-    journal(
-        ctx,
-        &tx,
-        "comment.moderate",
-        "comment",
-        Some(id.0),
-        Some(before),
-        Some(json!({"status": status.as_str()})),
-    )
-    .await?;
+    store::save_comment(tx, row).await?;
+    journal(ctx, tx, "comment.moderate", "comment", Some(id.0), Some(before), Some(json!({"status": status.as_str()})))
+        .await?;
     // Approving shows the comment, any other change may hide one that was shown.
-    enqueue_cache_purge(&tx, ItemId(item.id), ctx.now).await?;
-    tx.commit().await?;
+    enqueue_cache_purge(tx, ItemId(item.id), ctx.now).await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
-use baspa_db::users;
+use baspa_db::{DatabaseTransaction, users};
 use baspa_domain::{Capability, Role, UserId};
 use serde_json::json;
 
@@ -45,6 +45,22 @@ pub async fn create_user(
     role: Role,
     password: &str,
 ) -> Result<UserId, ActionError> {
+    let tx = baspa_db::begin_write(ctx.db).await?;
+    let out = create_user_in(ctx, &tx, email, display_name, role, password).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`create_user`] inside the caller's transaction (the importer commits an object and its
+/// import-map row together, MG-6).
+pub(crate) async fn create_user_in(
+    ctx: &Ctx<'_>,
+    tx: &DatabaseTransaction,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> Result<UserId, ActionError> {
     ctx.actor.require(Capability::ManageUsers, "manage users")?;
     let email = parse_email(email)?;
     let display_name = display_name.trim();
@@ -52,12 +68,10 @@ pub async fn create_user(
         return Err(ActionError::Invalid("the display name is empty".into()));
     }
     let hash = hash_password(password)?;
-    let tx = baspa_db::begin_write(ctx.db).await?;
     let row =
-        users::insert(&tx, users::NewUser { email: &email, display_name, password_hash: &hash, role }, ctx.now).await?;
+        users::insert(tx, users::NewUser { email: &email, display_name, password_hash: &hash, role }, ctx.now).await?;
     let after = Some(json!({"email": email, "display_name": display_name, "role": role.as_str()}));
-    journal(ctx, &tx, "user.create", "user", Some(row.id), None, after).await?;
-    tx.commit().await?;
+    journal(ctx, tx, "user.create", "user", Some(row.id), None, after).await?;
     Ok(UserId(row.id))
 }
 

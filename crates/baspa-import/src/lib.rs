@@ -1,12 +1,13 @@
 //! Baspa importers (MG-1..MG-6). `wordpress`: two (or more) WordPress sites, one per language,
 //! read from their MySQL/MariaDB databases (`mysql`) or WXR export files (`wxr`) into one
 //! [`model::Site`] each, then written through the baspa-actions functions (`run`) with story
-//! pairing across languages (`pairing`), body rewriting (`rewrite`), redirects for every old URL
-//! (`redirects`) and an integrity report (`integrity`). `records` (MG-7): CSV, JSON and XML
-//! records into items of one kind through a TOML mapping file, with the same actions and
+//! pairing across languages (`pairing`), body rewriting (`rewrite`, `links`), redirects for every
+//! old URL (`redirects`) and an integrity report (`integrity`). `records` (MG-7): CSV, JSON and
+//! XML records into items of one kind through a TOML mapping file, with the same actions and
 //! import map.
 
 pub mod integrity;
+pub mod links;
 pub mod model;
 pub mod mysql;
 pub mod pairing;
@@ -18,7 +19,7 @@ pub mod rewrite;
 pub mod run;
 pub mod wxr;
 
-pub use run::{ImportError, ImportOptions, ImportReport, SiteSource, import};
+pub use run::{ImportError, ImportOptions, ImportReport, Progress, SiteSource, import};
 
 /// Reads an explicit pairing file: `first id,second id` per line; `#` comments and a header
 /// line without numbers are skipped (MG-2: the mapping always wins).

@@ -13,20 +13,24 @@ use baspa_domain::{ItemId, LangCode, Slug};
 use crate::model::Problem;
 use crate::permalinks;
 use crate::run::{ImportError, ImportReport, SiteSource};
+use sea_orm::DatabaseConnection;
 
-enum Target {
+/// Where an old URL leads.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
     Item(ItemId),
+    /// A path on the language's host (archives, feeds, author pages).
     Url(String),
 }
 
-pub(crate) async fn add_all(
-    ctx: &Ctx<'_>,
+/// Every old host-relative URL of a site with its new target, in the order redirects are added
+/// (current addresses before old slugs). What has no new address goes to `unmapped`.
+pub(crate) async fn old_urls(
+    db: &DatabaseConnection,
     src: &SiteSource,
-    host: &str,
     maps: &HashMap<(String, i64), import_map::Model>,
-    dry_run: bool,
-    report: &mut ImportReport,
-) -> Result<(), ImportError> {
+    unmapped: &mut Vec<String>,
+) -> Result<Vec<(String, Target)>, ImportError> {
     let site = &src.site;
     let source = src.source_name();
     let lang = &src.lang;
@@ -50,7 +54,7 @@ pub(crate) async fn add_all(
             match permalinks::with_old_slug(&path, &p.name, old) {
                 // After every current address: WordPress too lets a current slug win over an old one.
                 Some(old_path) => old_slugs.push((old_path, Target::Item(item))),
-                None => report.unmapped_urls.push(format!("{source}: old slug {old} of post {}", p.id)),
+                None => unmapped.push(format!("{source}: old slug {old} of post {}", p.id)),
             }
         }
         wanted.push((path, Target::Item(item)));
@@ -73,7 +77,7 @@ pub(crate) async fn add_all(
                 wanted.push((format!("/?attachment_id={}", a.id), Target::Item(item)));
                 wanted.push((path, Target::Item(item)));
             }
-            None => report.unmapped_urls.push(format!(
+            None => unmapped.push(format!(
                 "{source}: attachment page of {} (/?attachment_id={}) has no published parent; its file is in the media library",
                 a.id, a.id
             )),
@@ -91,10 +95,10 @@ pub(crate) async fn add_all(
     }
     for u in &site.users {
         let Some(m) = maps.get(&("user".to_owned(), u.id)) else { continue };
-        let Ok(account) = baspa_db::users::get(ctx.db, baspa_domain::UserId(m.target_id)).await else { continue };
+        let Ok(account) = baspa_db::users::get(db, baspa_domain::UserId(m.target_id)).await else { continue };
         match Slug::from_title(&account.display_name, lang.as_str()) {
             Ok(slug) => wanted.push((format!("/author/{}/", u.nicename), Target::Url(format!("/author/{slug}")))),
-            Err(_) => report.unmapped_urls.push(format!("{source}: /author/{}/", u.nicename)),
+            Err(_) => unmapped.push(format!("{source}: /author/{}/", u.nicename)),
         }
     }
     for ym in &months {
@@ -102,11 +106,28 @@ pub(crate) async fn add_all(
     }
     wanted.push(("/feed/".to_owned(), Target::Url("/feed.xml".to_owned())));
     wanted.extend(old_slugs);
-    report.unmapped_urls.push(format!(
+    unmapped.push(format!(
         "{source}: year and day archives, per-post comment feeds and category/tag feeds have no Baspa equivalent"
     ));
+    Ok(wanted)
+}
+
+/// Adds the redirects of `wanted` (from [`old_urls`]) on the language's host; `done` is told of
+/// each one (the progress bar).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn add_all(
+    ctx: &Ctx<'_>,
+    src: &SiteSource,
+    host: &str,
+    wanted: Vec<(String, Target)>,
+    dry_run: bool,
+    report: &mut ImportReport,
+    done: &dyn Fn(),
+) -> Result<(), ImportError> {
+    let source = src.source_name();
     for (path, target) in wanted {
-        add_one(ctx, host, &path, target, lang, &source, dry_run, report).await?;
+        add_one(ctx, host, &path, target, &src.lang, &source, dry_run, report).await?;
+        done();
     }
     Ok(())
 }

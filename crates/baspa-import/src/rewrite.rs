@@ -1,6 +1,6 @@
 //! Body rewriting (MG-5): WordPress markup into clean HTML the sanitiser keeps. Upload URLs
-//! (any size variant) point to the imported media, links to the old site become host-relative
-//! old paths (answered by the imported redirects with 301), `[caption]`, `[gallery]`, `[embed]`
+//! (any size variant) point to the imported media, links to pages of the old sites point to their
+//! new address (`links`; unknown targets keep the old path, answered by a 301), `[caption]`, `[gallery]`, `[embed]`
 //! and bare video URLs become figures and CKEditor media embeds, Gutenberg block comments and
 //! `<!--more-->` go, and classic text without `<p>` gets paragraphs (WordPress's `wpautop`).
 
@@ -16,6 +16,7 @@ static GALLERY: LazyLock<Regex> = LazyLock::new(|| pattern(r#"\[gallery[^\]]*?id
 static EMBED: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?s)\[embed[^\]]*\](.*?)\[/embed\]"));
 static BARE_URL_LINE: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"(?m)^\s*(https?://(?:www\.)?(?:youtube\.com|youtu\.be|vimeo\.com)/\S+)\s*$"));
+static HREF: LazyLock<Regex> = LazyLock::new(|| pattern(r#"(?i)\bhref=(?:"([^"]*)"|'([^']*)')"#));
 static UPLOAD_URL: LazyLock<Regex> =
     LazyLock::new(|| pattern(r#"(?:https?://[A-Za-z0-9.\-:\[\]]+)?/wp-content/uploads/([^"'\s<>)\]]+)"#));
 
@@ -30,7 +31,12 @@ pub(crate) fn pattern(p: &str) -> Regex {
 #[derive(Debug, Default, Clone)]
 pub struct RewriteNotes {
     pub unmapped_uploads: Vec<String>,
+    /// Links into an old site (either way of rewriting them).
     pub internal_links: usize,
+    /// Links pointed straight at their target's new address.
+    pub new_url_links: usize,
+    /// Links whose target is unknown: they keep the old path (the 301 answers it).
+    pub old_path_links: Vec<String>,
 }
 
 pub struct Rewriter<'a> {
@@ -40,6 +46,9 @@ pub struct Rewriter<'a> {
     pub uploads: &'a HashMap<String, String>,
     /// Attachment id → new URL (galleries, image blocks).
     pub attachments: &'a HashMap<i64, String>,
+    /// The link map and the number of the source this body comes from; without it links to the
+    /// old site only become host-relative old paths.
+    pub links: Option<(&'a crate::links::Links, usize)>,
 }
 
 impl Rewriter<'_> {
@@ -85,6 +94,34 @@ impl Rewriter<'_> {
                 }
             })
             .into_owned();
+        if let Some((links, from)) = self.links {
+            html = HREF
+                .replace_all(&html, |c: &Captures| {
+                    let (quote, raw) = match (c.get(1), c.get(2)) {
+                        (Some(v), _) => ('"', v.as_str()),
+                        (None, Some(v)) => ('\'', v.as_str()),
+                        (None, None) => return c[0].to_owned(),
+                    };
+                    if raw.starts_with("/media/") || raw.contains("/wp-content/uploads/") {
+                        return c[0].to_owned();
+                    }
+                    let href = raw.replace("&amp;", "&");
+                    match links.resolve(from, &href) {
+                        Some(crate::links::Resolved::New(url)) => {
+                            notes.internal_links += 1;
+                            notes.new_url_links += 1;
+                            format!("href={quote}{}{quote}", url.replace('&', "&amp;"))
+                        }
+                        Some(crate::links::Resolved::OldPath(path)) => {
+                            notes.internal_links += 1;
+                            notes.old_path_links.push(path.clone());
+                            format!("href={quote}{}{quote}", path.replace('&', "&amp;"))
+                        }
+                        None => c[0].to_owned(),
+                    }
+                })
+                .into_owned();
+        }
         for base in &self.base_urls {
             for quote in ['"', '\''] {
                 let needle = format!("{quote}{base}/");
@@ -141,7 +178,12 @@ mod tests {
         let uploads: HashMap<String, String> =
             [("2023/10/a-300x200.jpg".to_owned(), "/media/k1.jpg".to_owned())].into_iter().collect();
         let attachments: HashMap<i64, String> = [(7, "/media/k7.jpg".to_owned())].into_iter().collect();
-        let rw = Rewriter { base_urls: vec!["http://old.test".into()], uploads: &uploads, attachments: &attachments };
+        let rw = Rewriter {
+            base_urls: vec!["http://old.test".into()],
+            uploads: &uploads,
+            attachments: &attachments,
+            links: None,
+        };
         let src = "[caption id=\"x\" align=\"alignright\"]<img src=\"http://old.test/wp-content/uploads/2023/10/a-300x200.jpg\"> Қала[/caption]\n\nFirst line\nsecond\n\n[gallery ids=\"7,8\"]\n\nhttps://www.youtube.com/watch?v=abc\n\n<a href=\"http://old.test/2023/10/x/\">link</a><!--more-->";
         let (html, notes) = rw.rewrite(src);
         assert!(html.contains("<figure><img src=\"/media/k1.jpg\"><figcaption>Қала</figcaption></figure>"), "{html}");

@@ -6,13 +6,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use baspa_actions::imports::{ImportMediaInput, import_media, record_import};
-use baspa_actions::{
-    ActionError, Actor, CommentInput, Ctx, NewItemInput, TranslationInput, add_comment, add_translation, create_item,
-    create_user, publish_translation, revise_translation, submit_for_review, trash_item,
+use baspa_actions::imports::{
+    ImportMark, ImportMediaInput, ImportTarget, ImportedState, import_comment, import_comment_moderation, import_item,
+    import_media, import_revision, import_user, record_import,
 };
+use baspa_actions::{ActionError, Actor, CommentInput, Ctx, NewItemInput, TranslationInput};
 use baspa_db::entity::import_map;
-use baspa_db::imports::{self, NewMapping};
+use baspa_db::imports;
 use baspa_domain::{
     CommentId, CommentStatus, ContentStatus, ItemId, ItemKind, LangCode, LanguageRouting, MediaId, Role, SanitizedHtml,
     Slug, TranslationId, UserId,
@@ -21,6 +21,7 @@ use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::links::Links;
 use crate::model::{Post, Problem, Site, parse_gmt};
 use crate::pairing::{self, Pairing, Story};
 use crate::permalinks;
@@ -41,7 +42,19 @@ impl SiteSource {
     }
 }
 
-#[derive(Debug, Clone)]
+/// Receives the import's progress, phase by phase (MG-6): the CLI draws a bar per phase on a
+/// terminal and plain lines otherwise; library callers and tests may leave it out.
+pub trait Progress: Send + Sync {
+    /// A phase (`users`, `terms`, `media`, `posts`, `links`, `comments`, `redirects`) starts with
+    /// `total` objects to go through, over all sources.
+    fn start(&self, phase: &str, total: u64);
+    /// One more object of the current phase is done.
+    fn advance(&self);
+    /// The current phase is over.
+    fn finish(&self);
+}
+
+#[derive(Clone)]
 pub struct ImportOptions {
     pub dry_run: bool,
     /// (first source id, second source id) pairs that always win (MG-2).
@@ -49,8 +62,20 @@ pub struct ImportOptions {
     /// Two versions of a story further apart than this are never paired.
     pub pair_window_minutes: i64,
     pub max_media_bytes: usize,
-    /// Called with a line of progress per phase and source (the CLI prints it; MG-6).
-    pub progress: Option<fn(&str)>,
+    /// Told of each phase and object (the CLI's progress bars; MG-6).
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for ImportOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportOptions")
+            .field("dry_run", &self.dry_run)
+            .field("explicit_pairs", &self.explicit_pairs.len())
+            .field("pair_window_minutes", &self.pair_window_minutes)
+            .field("max_media_bytes", &self.max_media_bytes)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Default for ImportOptions {
@@ -85,6 +110,25 @@ pub struct ImportReport {
     pub unmapped_urls: Vec<String>,
     /// Objects the import leaves out by design (revisions, menu items …) per source and type.
     pub not_imported: BTreeMap<String, BTreeMap<String, u64>>,
+    /// What an object became that is worth knowing but is no problem (a private post kept as a
+    /// draft), with the source id.
+    pub notes: Vec<SourceProblem>,
+    /// Internal links of the bodies (MG-5).
+    pub links: LinkReport,
+}
+
+/// How the bodies' links into the old sites were rewritten, counted over the final bodies of
+/// this run's posts and pages.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LinkReport {
+    /// Pointed straight at the new address of their target.
+    pub to_new_url: u64,
+    /// Unknown target: kept as the old path, which a redirect answers with 301 (if it has one).
+    pub to_old_path: u64,
+    /// `source post-id path` of each link kept as an old path.
+    pub old_paths: Vec<String>,
+    /// Bodies that got a new revision because a link could now point at its new address.
+    pub bodies_relinked: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,7 +142,7 @@ impl ImportReport {
     /// Everything this run wrote (zero on a repeated run over an unchanged source).
     pub fn changes(&self) -> u64 {
         let objects: u64 = self.tallies.values().flat_map(|m| m.values()).map(|t| t.created + t.updated).sum();
-        objects + self.redirects_added
+        objects + self.redirects_added + self.links.bodies_relinked
     }
 
     fn tally(&mut self, source: &str, kind: &str) -> &mut Tally {
@@ -107,6 +151,10 @@ impl ImportReport {
 
     fn problem(&mut self, source: &str, problem: Problem) {
         self.problems.push(SourceProblem { source: source.to_owned(), problem });
+    }
+
+    fn note(&mut self, source: &str, note: Problem) {
+        self.notes.push(SourceProblem { source: source.to_owned(), problem: note });
     }
 }
 
@@ -253,42 +301,35 @@ struct SourceState {
     upload_url: HashMap<String, String>,
 }
 
-async fn remember(
-    ctx: &Ctx<'_>,
-    st: &mut SourceState,
-    kind: &str,
-    source_id: i64,
-    source_status: &str,
-    target: (&str, i64, Option<&str>),
-    sum: &str,
-) -> Result<(), ImportError> {
-    let mapping = NewMapping {
-        source: &st.name,
-        object_kind: kind,
-        source_id,
-        source_status,
-        target_kind: target.0,
-        target_id: target.1,
-        target_lang: target.2,
-        checksum: sum,
-    };
-    record_import(ctx, mapping).await?;
-    let now = chrono::Utc::now();
-    st.maps.rows.insert(
-        (kind.to_owned(), source_id),
+/// Keeps the import-map row an import action just committed in the run's picture of the map.
+fn note(maps: &mut Maps, mark: &ImportMark<'_>, target_kind: &str, target_id: i64) {
+    maps.rows.insert(
+        (mark.object_kind.to_owned(), mark.source_id),
         import_map::Model {
             id: 0,
-            source: st.name.clone(),
-            object_kind: kind.to_owned(),
-            source_id,
-            source_status: source_status.to_owned(),
-            target_kind: target.0.to_owned(),
-            target_id: target.1,
-            target_lang: target.2.map(str::to_owned),
-            checksum: sum.to_owned(),
-            imported_at: now,
+            source: mark.source.to_owned(),
+            object_kind: mark.object_kind.to_owned(),
+            source_id: mark.source_id,
+            source_status: mark.source_status.to_owned(),
+            target_kind: target_kind.to_owned(),
+            target_id,
+            target_lang: mark.target_lang.map(str::to_owned),
+            checksum: mark.checksum.to_owned(),
+            imported_at: chrono::Utc::now(),
         },
     );
+}
+
+/// The import map of one object kind and source object, pointing at a row that already exists.
+async fn map_existing(
+    ctx: &Ctx<'_>,
+    maps: &mut Maps,
+    mark: ImportMark<'_>,
+    target_kind: &str,
+    target_id: i64,
+) -> Result<(), ImportError> {
+    record_import(ctx, mark.mapping(target_kind, target_id)).await?;
+    note(maps, &mark, target_kind, target_id);
     Ok(())
 }
 
@@ -330,7 +371,8 @@ pub async fn import(
     }
 
     // Users: one account per e-mail across all sources (MG-2).
-    say(options, "users");
+    let total = |f: &dyn Fn(&SiteSource) -> usize| sources.iter().map(f).sum::<usize>() as u64;
+    phase(options, "users", total(&|s| s.site.users.len()));
     let mut account_roles: HashMap<String, (Role, String)> = HashMap::new();
     for (src, st) in sources.iter().zip(states.iter_mut()) {
         for u in &src.site.users {
@@ -358,6 +400,7 @@ pub async fn import(
                 _ => role,
             };
             account_roles.insert(email.clone(), (keep, st.name.clone()));
+            tick(options);
             if st.maps.get("user", u.id).is_some_and(|m| m.checksum == sum) {
                 report.tally(&st.name, "user").unchanged += 1;
                 continue;
@@ -366,31 +409,33 @@ pub async fn import(
                 report.tally(&st.name, "user").created += 1;
                 continue;
             }
-            let existing = baspa_db::users::find_by_email(db, &email).await?;
-            let id = match existing {
-                Some(row) => row.id,
-                None => {
-                    // WordPress's phpass hashes are not carried over: the person sets a new
-                    // password through the reset link.
-                    let random: [u8; 24] = rand::random();
-                    let password: String = random.iter().map(|b| format!("{b:02x}")).collect();
-                    let name = if u.display_name.trim().is_empty() { &u.login } else { &u.display_name };
-                    match create_user(&ctx, &email, name, keep, &password).await {
-                        Ok(id) => id.0,
-                        Err(e) => {
-                            report.problem(&st.name, Problem::new("user", Some(u.id), format!("{email}: {e}")));
-                            continue;
-                        }
-                    }
-                }
+            // WordPress's phpass hashes are not carried over: the person sets a new password
+            // through the reset link.
+            let random: [u8; 24] = rand::random();
+            let password: String = random.iter().map(|b| format!("{b:02x}")).collect();
+            let name = if u.display_name.trim().is_empty() { &u.login } else { &u.display_name };
+            let mark = ImportMark {
+                source: &st.name,
+                object_kind: "user",
+                source_id: u.id,
+                source_status: &u.role,
+                target_lang: None,
+                checksum: &sum,
             };
-            remember(&ctx, st, "user", u.id, &u.role, ("user", id, None), &sum).await?;
+            match import_user(&ctx, &email, name, keep, &password, mark).await {
+                Ok(id) => note(&mut st.maps, &mark, "user", id.0),
+                Err(e) => {
+                    report.problem(&st.name, Problem::new("user", Some(u.id), format!("{email}: {e}")));
+                    continue;
+                }
+            }
             report.tally(&st.name, "user").created += 1;
         }
     }
 
     // Terms: categories (nested → sections, parents first) and tags.
-    say(options, "categories and tags");
+    let is_term = |t: &crate::model::Term| t.taxonomy == "category" || t.taxonomy == "post_tag";
+    phase(options, "terms", total(&|s| s.site.terms.iter().filter(|t| is_term(t)).count()));
     for (src, st) in sources.iter().zip(states.iter_mut()) {
         let lang = src.lang.as_str();
         let mut cats: Vec<_> = src.site.terms.iter().filter(|t| t.taxonomy == "category").collect();
@@ -400,6 +445,7 @@ pub async fn import(
         for t in cats.into_iter().chain(tags) {
             let (kind, item_kind) =
                 if t.taxonomy == "category" { ("category", ItemKind::Section) } else { ("post_tag", ItemKind::Tag) };
+            tick(options);
             let sum = checksum(&[&t.name, &t.slug, &t.parent.to_string()]);
             if st.maps.get(kind, t.term_id).is_some_and(|m| m.checksum == sum) {
                 report.tally(&st.name, kind).unchanged += 1;
@@ -409,16 +455,25 @@ pub async fn import(
                 report.tally(&st.name, kind).created += 1;
                 continue;
             }
+            let mark = ImportMark {
+                source: &st.name,
+                object_kind: kind,
+                source_id: t.term_id,
+                source_status: "publish",
+                target_lang: Some(lang),
+                checksum: &sum,
+            };
             if let Some(existing) = st.maps.get(kind, t.term_id) {
                 // Renamed term: a new revision with the new name.
                 let item = ItemId(existing.target_id);
                 if let Some(tid) = translation_of(db, item, lang).await? {
                     let mut input = TranslationInput::new(src.lang.clone(), &t.name, "");
                     input.slug = None;
-                    revise_translation(&ctx, tid, input, Some("changed in WordPress")).await?;
-                    publish_translation(&ctx, tid, None).await?;
+                    import_revision(&ctx, tid, input, Some("changed in WordPress"), true, Some(mark)).await?;
+                    note(&mut st.maps, &mark, "item", item.0);
+                } else {
+                    map_existing(&ctx, &mut st.maps, mark, "item", item.0).await?;
                 }
-                remember(&ctx, st, kind, t.term_id, "publish", ("item", item.0, Some(lang)), &sum).await?;
                 report.tally(&st.name, kind).updated += 1;
                 continue;
             }
@@ -428,24 +483,21 @@ pub async fn import(
             tr.fields = json!({"wordpress": {"source": st.name, "term_id": t.term_id, "slug": t.slug}});
             let mut input = NewItemInput::new(item_kind, vec![tr.clone()]);
             input.parent = parent;
-            let created = match create_item(&ctx, input.clone()).await {
+            let published = ImportedState::Published(None);
+            let created = match import_item(&ctx, ImportTarget::NewItem(input.clone()), published, mark).await {
                 Err(ActionError::SlugTaken { .. }) => {
                     input.translations[0].slug = None;
-                    create_item(&ctx, input).await
+                    import_item(&ctx, ImportTarget::NewItem(input), published, mark).await
                 }
                 other => other,
             };
-            let created = match created {
-                Ok(c) => c,
+            match created {
+                Ok((item, _)) => note(&mut st.maps, &mark, "item", item.0),
                 Err(e) => {
                     report.problem(&st.name, Problem::new(kind, Some(t.term_id), e.to_string()));
                     continue;
                 }
-            };
-            if let Some(tid) = created.translation(lang) {
-                publish_translation(&ctx, tid, None).await?;
             }
-            remember(&ctx, st, kind, t.term_id, "publish", ("item", created.item_id.0, Some(lang)), &sum).await?;
             report.tally(&st.name, kind).created += 1;
         }
         for t in src.site.terms.iter().filter(|t| t.taxonomy != "category" && t.taxonomy != "post_tag") {
@@ -459,9 +511,10 @@ pub async fn import(
     }
 
     // Attachments: the original file of each, checked like an upload, stored as it is.
-    say(options, "attachments");
+    phase(options, "media", total(&|s| s.site.posts.iter().filter(|p| p.post_type == "attachment").count()));
     for (src, st) in sources.iter().zip(states.iter_mut()) {
         for a in src.site.posts.iter().filter(|p| p.post_type == "attachment") {
+            tick(options);
             let Some(rel) = a.meta1("_wp_attached_file").map(str::to_owned) else {
                 report.problem(&st.name, Problem::new("attachment", Some(a.id), "no _wp_attached_file meta"));
                 continue;
@@ -503,9 +556,17 @@ pub async fn import(
                         alt: json!({ src.lang.as_str(): alt }),
                         max_bytes: options.max_media_bytes,
                     };
-                    match import_media(&ctx, media_dir, input).await {
+                    let mark = ImportMark {
+                        source: &st.name,
+                        object_kind: "attachment",
+                        source_id: a.id,
+                        source_status: &a.status,
+                        target_lang: None,
+                        checksum: &sum,
+                    };
+                    match import_media(&ctx, media_dir, input, mark).await {
                         Ok(MediaId(id)) => {
-                            remember(&ctx, st, "attachment", a.id, &a.status, ("media", id, None), &sum).await?;
+                            note(&mut st.maps, &mark, "media", id);
                             let t = report.tally(&st.name, "attachment");
                             if existing.is_some() {
                                 t.updated += 1
@@ -543,16 +604,17 @@ pub async fn import(
     let partner: HashMap<i64, i64> = report.pairing.pairs.iter().map(|p| (p.b, p.a)).collect();
 
     // Posts and pages.
-    say(options, "posts and pages");
+    let is_content =
+        |p: &Post| CONTENT_TYPES.contains(&p.post_type.as_str()) && p.status != "auto-draft" && p.status != "inherit";
+    phase(options, "posts", total(&|s| s.site.posts.iter().filter(|p| is_content(p)).count()));
+    // Links to what earlier runs imported already point to their new address (MG-5); the rest are
+    // pointed there by the second pass below, once every post exists.
+    let links = {
+        let maps: Vec<_> = states.iter().map(|st| &st.maps.rows).collect();
+        Links::load(db, sources, &maps).await?
+    };
     for (i, src) in sources.iter().enumerate() {
-        let mut content: Vec<&Post> = src
-            .site
-            .posts
-            .iter()
-            .filter(|p| {
-                CONTENT_TYPES.contains(&p.post_type.as_str()) && p.status != "auto-draft" && p.status != "inherit"
-            })
-            .collect();
+        let mut content: Vec<&Post> = src.site.posts.iter().filter(|p| is_content(p)).collect();
         // Parents before children (pages), pages before posts.
         let depth = |p: &Post| {
             let mut d = 0;
@@ -581,29 +643,31 @@ pub async fn import(
                     .or_default() += 1;
             }
         }
-        let total = content.len();
-        for (done, p) in content.into_iter().enumerate() {
-            if done % 50 == 0 {
-                say(options, &format!("  {}: {done}/{total}", src.source_name()));
-            }
+        for p in content {
+            tick(options);
             let primary_item = if i > 0 {
                 partner.get(&p.id).and_then(|a| states[0].maps.get("post", *a)).map(|m| ItemId(m.target_id))
             } else {
                 None
             };
-            if let Err(e) = import_post(&ctx, src, &mut states, i, p, primary_item, options, now, &mut report).await {
+            let step = Step { links: &links, options, now };
+            if let Err(e) = import_post(&ctx, src, &mut states, i, p, primary_item, &step, &mut report).await {
                 let name = states[i].name.clone();
                 report.problem(&name, Problem::new(&p.post_type, Some(p.id), e.to_string()));
             }
         }
     }
 
+    // Second pass over the bodies: links to posts imported in this run now have a target (MG-5).
+    relink(&ctx, sources, &states, options, &mut report).await?;
+
     // Comments, parents first.
-    say(options, "comments");
+    phase(options, "comments", total(&|s| s.site.comments.len()));
     for (src, st) in sources.iter().zip(states.iter_mut()) {
         let mut comments: Vec<_> = src.site.comments.iter().collect();
         comments.sort_by_key(|c| c.id);
         for c in comments {
+            tick(options);
             let sum = checksum(&[
                 &c.content,
                 &c.approved,
@@ -627,10 +691,17 @@ pub async fn import(
                     report.tally(&st.name, "comment").updated += 1;
                     continue;
                 }
-                baspa_actions::moderate_comment(&ctx, CommentId(m.target_id), status).await?;
-                let target = m.target_id;
-                remember(&ctx, st, "comment", c.id, &c.approved, ("comment", target, Some(src.lang.as_str())), &sum)
-                    .await?;
+                let target = CommentId(m.target_id);
+                let mark = ImportMark {
+                    source: &st.name,
+                    object_kind: "comment",
+                    source_id: c.id,
+                    source_status: &c.approved,
+                    target_lang: Some(src.lang.as_str()),
+                    checksum: &sum,
+                };
+                import_comment_moderation(&ctx, target, status, mark).await?;
+                note(&mut st.maps, &mark, "comment", target.0);
                 report.tally(&st.name, "comment").updated += 1;
                 continue;
             }
@@ -669,10 +740,17 @@ pub async fn import(
                 body: &body,
                 status,
             };
-            match add_comment(&ctx, input).await {
+            let mark = ImportMark {
+                source: &st.name,
+                object_kind: "comment",
+                source_id: c.id,
+                source_status: &c.approved,
+                target_lang: Some(src.lang.as_str()),
+                checksum: &sum,
+            };
+            match import_comment(&ctx, input, mark).await {
                 Ok(id) => {
-                    remember(&ctx, st, "comment", c.id, &c.approved, ("comment", id.0, Some(src.lang.as_str())), &sum)
-                        .await?;
+                    note(&mut st.maps, &mark, "comment", id.0);
                     report.tally(&st.name, "comment").created += 1;
                 }
                 Err(e) => report.problem(&st.name, Problem::new("comment", Some(c.id), e.to_string())),
@@ -681,9 +759,17 @@ pub async fn import(
     }
 
     // Redirects of every old URL (MG-4).
-    say(options, "redirects");
+    let mut wanted = Vec::new();
     for (src, st) in sources.iter().zip(states.iter()) {
-        crate::redirects::add_all(&ctx, src, st.host.as_str(), &st.maps.rows, options.dry_run, &mut report).await?;
+        wanted.push(crate::redirects::old_urls(db, src, &st.maps.rows, &mut report.unmapped_urls).await?);
+    }
+    phase(options, "redirects", wanted.iter().map(Vec::len).sum::<usize>() as u64);
+    for ((src, st), wanted) in sources.iter().zip(states.iter()).zip(wanted) {
+        let done = || tick(options);
+        crate::redirects::add_all(&ctx, src, st.host.as_str(), wanted, options.dry_run, &mut report, &done).await?;
+    }
+    if let Some(progress) = &options.progress {
+        progress.finish();
     }
     Ok(report)
 }
@@ -792,10 +878,10 @@ async fn import_post(
     i: usize,
     p: &Post,
     primary_item: Option<ItemId>,
-    options: &ImportOptions,
-    now: chrono::DateTime<chrono::Utc>,
+    step: &Step<'_>,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
+    let Step { links, options, now } = *step;
     let lang = src.lang.as_str();
     let kind = p.post_type.as_str();
     let sum = post_checksum(&src.site, p);
@@ -815,7 +901,9 @@ async fn import_post(
         return Ok(());
     }
     let (bases, uploads, attachments) = rewriter(src, &states[i]);
-    let rw = Rewriter { base_urls: bases, uploads: &uploads, attachments: &attachments };
+    // A trashed post keeps its links' old paths: it is not rewritten again by the second pass.
+    let links = (p.status != "trash").then_some((links, i));
+    let rw = Rewriter { base_urls: bases, uploads: &uploads, attachments: &attachments, links };
     let (body, notes) = rw.rewrite(&p.content);
     for u in notes.unmapped_uploads {
         report.problem(
@@ -832,7 +920,14 @@ async fn import_post(
     tr.excerpt = p.excerpt.clone();
     tr.slug = slug_from_wp(&p.name, lang);
     tr.fields = fields_of(&st_name, p, report);
-    let st = &states[i];
+    let mark = ImportMark {
+        source: &st_name,
+        object_kind: kind,
+        source_id: p.id,
+        source_status: &p.status,
+        target_lang: Some(lang),
+        checksum: &sum,
+    };
     if let Some(m) = existing {
         // Changed in the source since the last run (delta): a new revision, published if live.
         let Some(tid) = translation_of(ctx.db, ItemId(m.target_id), lang).await? else {
@@ -841,16 +936,16 @@ async fn import_post(
         let status = baspa_db::content::get_translation(ctx.db, tid).await?.status;
         if status != ContentStatus::Trashed.as_str() {
             let input = TranslationInput { slug: None, ..tr };
-            revise_translation(ctx, tid, input, Some("changed in WordPress")).await?;
-            if status == ContentStatus::Published.as_str() {
-                publish_translation(ctx, tid, None).await?;
-            }
+            let is_live = status == ContentStatus::Published.as_str();
+            import_revision(ctx, tid, input, Some("changed in WordPress"), is_live, Some(mark)).await?;
+            note(&mut states[i].maps, &mark, "item", m.target_id);
+        } else {
+            map_existing(ctx, &mut states[i].maps, mark, "item", m.target_id).await?;
         }
-        let target = m.target_id;
-        remember(ctx, &mut states[i], kind, p.id, &p.status, ("item", target, Some(lang)), &sum).await?;
         report.tally(&st_name, kind).updated += 1;
         return Ok(());
     }
+    let st = &states[i];
     let section = permalinks::primary_category(&src.site, p).and_then(|c| st.maps.target("category", c)).map(ItemId);
     let tags: Vec<ItemId> = p
         .terms
@@ -867,19 +962,29 @@ async fn import_post(
         m
     });
     let author = st.maps.target("user", p.author).map(UserId);
-    let (item_id, tid) = match primary_item {
-        Some(item) => {
-            let tid = match add_translation(ctx, item, tr.clone()).await {
-                Err(ActionError::SlugTaken { .. }) => {
-                    add_translation(ctx, item, TranslationInput { slug: None, ..tr }).await?
-                }
-                other => other?,
-            };
-            (item, tid)
-        }
+    if p.status == "private" {
+        report.note(
+            &st_name,
+            Problem::new(
+                kind,
+                Some(p.id),
+                "private in WordPress: imported as a draft (Baspa has no private visibility); \
+                 wordpress.status in its fields says private",
+            ),
+        );
+    }
+    let at = parse_gmt(&p.date_gmt);
+    let state = match p.status.as_str() {
+        "publish" | "future" => ImportedState::Published(at.or(Some(now))),
+        "pending" => ImportedState::InReview,
+        "trash" => ImportedState::Trashed { was_published: p.meta1("_wp_trash_meta_status") == Some("publish"), at },
+        _ => ImportedState::Draft,
+    };
+    let target = match primary_item {
+        Some(item) => ImportTarget::Translation(item, tr),
         None => {
             let mut input =
-                NewItemInput::new(if kind == "page" { ItemKind::Page } else { ItemKind::Article }, vec![tr.clone()]);
+                NewItemInput::new(if kind == "page" { ItemKind::Page } else { ItemKind::Article }, vec![tr]);
             input.section = section;
             input.parent = if kind == "page" {
                 (p.parent != 0).then(|| st.maps.target("page", p.parent)).flatten().map(ItemId)
@@ -891,36 +996,119 @@ async fn import_post(
             input.tags = tags;
             input.is_sticky = src.site.sticky.contains(&p.id);
             input.featured_media = featured.map(MediaId);
-            let created = match create_item(ctx, input.clone()).await {
-                Err(ActionError::SlugTaken { .. }) => {
-                    input.translations[0].slug = None;
-                    create_item(ctx, input).await?
-                }
-                other => other?,
-            };
-            let tid = created.translation(lang).ok_or_else(|| ActionError::Invalid("no translation created".into()))?;
-            (created.item_id, tid)
+            ImportTarget::NewItem(input)
         }
     };
-    let at = parse_gmt(&p.date_gmt);
-    match p.status.as_str() {
-        "publish" | "future" => publish_translation(ctx, tid, at.or(Some(now))).await?,
-        "pending" => submit_for_review(ctx, tid).await?,
-        "trash" => {
-            if p.meta1("_wp_trash_meta_status") == Some("publish") {
-                publish_translation(ctx, tid, at).await?;
-            }
-            trash_item(ctx, item_id).await?;
+    let (item_id, _) = match import_item(ctx, target.clone(), state, mark).await {
+        // The old slug belongs to something else here: let the action derive a free one.
+        Err(ActionError::SlugTaken { .. }) => {
+            let target = match target {
+                ImportTarget::Translation(item, tr) => {
+                    ImportTarget::Translation(item, TranslationInput { slug: None, ..tr })
+                }
+                ImportTarget::NewItem(mut input) => {
+                    input.translations[0].slug = None;
+                    ImportTarget::NewItem(input)
+                }
+            };
+            import_item(ctx, target, state, mark).await?
         }
-        _ => {}
-    }
-    remember(ctx, &mut states[i], kind, p.id, &p.status, ("item", item_id.0, Some(lang)), &sum).await?;
+        other => other?,
+    };
+    note(&mut states[i].maps, &mark, "item", item_id.0);
     report.tally(&st_name, kind).created += 1;
     Ok(())
 }
 
-fn say(options: &ImportOptions, line: &str) {
-    if let Some(progress) = options.progress {
-        progress(line);
+/// Ends the previous phase and starts the next one.
+fn phase(options: &ImportOptions, name: &str, total: u64) {
+    if let Some(progress) = &options.progress {
+        progress.finish();
+        progress.start(name, total);
     }
+}
+
+fn tick(options: &ImportOptions) {
+    if let Some(progress) = &options.progress {
+        progress.advance();
+    }
+}
+
+/// What every post of one run is imported with.
+#[derive(Clone, Copy)]
+struct Step<'a> {
+    links: &'a Links,
+    options: &'a ImportOptions,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// The second pass over the bodies (MG-5): with every post imported, each body is rewritten again
+/// with the complete link map, and a translation gets a new revision (published if live) only when
+/// that changes its latest text, so a repeated run writes nothing. Counts the links of the final
+/// bodies in the report.
+async fn relink(
+    ctx: &Ctx<'_>,
+    sources: &[SiteSource],
+    states: &[SourceState],
+    options: &ImportOptions,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    let maps: Vec<_> = states.iter().map(|st| &st.maps.rows).collect();
+    let links = Links::load(ctx.db, sources, &maps).await?;
+    let todo: Vec<(usize, &Post, i64)> = sources
+        .iter()
+        .enumerate()
+        .flat_map(|(i, src)| {
+            let st = &states[i];
+            src.site.posts.iter().filter(|p| p.status != "trash").filter_map(move |p| {
+                CONTENT_TYPES
+                    .contains(&p.post_type.as_str())
+                    .then(|| st.maps.target(&p.post_type, p.id))
+                    .flatten()
+                    .map(|item| (i, p, item))
+            })
+        })
+        .collect();
+    phase(options, "links", todo.len() as u64);
+    for (i, p, item) in todo {
+        tick(options);
+        let (src, st) = (&sources[i], &states[i]);
+        let (bases, uploads, attachments) = rewriter(src, st);
+        let rw = Rewriter { base_urls: bases, uploads: &uploads, attachments: &attachments, links: Some((&links, i)) };
+        let (body, notes) = rw.rewrite(&p.content);
+        report.links.to_new_url += notes.new_url_links as u64;
+        report.links.to_old_path += notes.old_path_links.len() as u64;
+        for path in notes.old_path_links {
+            report.links.old_paths.push(format!("{} {} {path}", st.name, p.id));
+        }
+        if notes.new_url_links == 0 || options.dry_run {
+            continue;
+        }
+        let Some(tid) = translation_of(ctx.db, ItemId(item), src.lang.as_str()).await? else { continue };
+        let t = baspa_db::content::get_translation(ctx.db, tid).await?;
+        let Some(latest) = t.latest_revision_id else { continue };
+        let latest = baspa_db::content::get_revision(ctx.db, latest).await?;
+        let body = SanitizedHtml::sanitize(&body).into_string();
+        if t.status == ContentStatus::Trashed.as_str() || latest.body == body {
+            continue;
+        }
+        let input = TranslationInput {
+            lang: src.lang.clone(),
+            title: latest.title.clone(),
+            slug: Slug::parse(&latest.slug).ok(),
+            excerpt: latest.excerpt.clone(),
+            body_html: body,
+            meta_title: latest.meta_title.clone(),
+            meta_description: latest.meta_description.clone(),
+            meta_keywords: latest.meta_keywords.clone(),
+            fields: latest.fields.clone(),
+        };
+        let is_live = t.status == ContentStatus::Published.as_str();
+        let note = Some("links point to their new pages");
+        match import_revision(ctx, tid, input, note, is_live, None).await {
+            Ok(()) => report.links.bodies_relinked += 1,
+            Err(e) => report.problem(&st.name, Problem::new(&p.post_type, Some(p.id), e.to_string())),
+        }
+    }
+    Ok(())
 }

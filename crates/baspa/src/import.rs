@@ -48,6 +48,71 @@ pub enum ImportCommand {
     },
 }
 
+/// The import's progress on stderr (MG-6): one bar per phase on a terminal; otherwise (a log, a
+/// pipe, the tests) a plain line when a phase starts and ends, and every 50 objects.
+struct PhaseBars {
+    multi: Option<indicatif::MultiProgress>,
+    current: std::sync::Mutex<Option<Phase>>,
+}
+
+struct Phase {
+    name: String,
+    total: u64,
+    done: u64,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl PhaseBars {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        let multi = std::io::stderr()
+            .is_terminal()
+            .then(|| indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr()));
+        Self { multi, current: std::sync::Mutex::new(None) }
+    }
+}
+
+impl baspa_import::Progress for PhaseBars {
+    fn start(&self, phase: &str, total: u64) {
+        let bar = self.multi.as_ref().map(|multi| {
+            let bar = multi.add(indicatif::ProgressBar::new(total));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{prefix:>9} {bar:40} {pos}/{len} {per_sec:>10} eta {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_prefix(phase.to_owned());
+            bar
+        });
+        if bar.is_none() {
+            eprintln!("{phase}: {total} to go through");
+        }
+        if let Ok(mut current) = self.current.lock() {
+            *current = Some(Phase { name: phase.to_owned(), total, done: 0, bar });
+        }
+    }
+
+    fn advance(&self) {
+        let Ok(mut current) = self.current.lock() else { return };
+        let Some(p) = current.as_mut() else { return };
+        p.done += 1;
+        match &p.bar {
+            Some(bar) => bar.inc(1),
+            None if p.done % 50 == 0 => eprintln!("  {}: {}/{}", p.name, p.done, p.total),
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        let Ok(mut current) = self.current.lock() else { return };
+        if let Some(p) = current.take() {
+            match p.bar {
+                Some(bar) => bar.finish(),
+                None => eprintln!("{}: done, {}/{}", p.name, p.done, p.total),
+            }
+        }
+    }
+}
+
 fn lang_value<'a>(list: &'a [String], lang: &str) -> Option<&'a str> {
     list.iter().find_map(|s| s.split_once('=').filter(|(l, _)| *l == lang).map(|(_, v)| v))
 }
@@ -96,7 +161,7 @@ pub async fn run(config: &Config, db: &DatabaseConnection, command: ImportComman
     let mut options = ImportOptions {
         dry_run,
         pair_window_minutes: pair_window,
-        progress: Some(|line| eprintln!("{line}")),
+        progress: Some(std::sync::Arc::new(PhaseBars::new())),
         ..Default::default()
     };
     if let Some(path) = pairs {

@@ -173,6 +173,69 @@ async fn assert_sample_urls(app: &TestApp, manifest: &Value, report: &ImportRepo
     }
 }
 
+/// `href="…"` values of an HTML text.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next()).map(|h| h.replace("&amp;", "&")).collect()
+}
+
+/// MG-5: a body's link to another post or page of an old site points straight at the new page
+/// (answering 200 with the target's title, on the right host), not at the old path and its 301.
+async fn assert_internal_links(app: &TestApp, sources: &[SiteSource], report: &ImportReport) {
+    let mut checked = 0;
+    for src in sources {
+        let site = src.lang.as_str();
+        let base = src.site.base_url();
+        let titles: std::collections::HashMap<String, &str> = src
+            .site
+            .posts
+            .iter()
+            .filter(|p| (p.post_type == "post" || p.post_type == "page") && p.status == "publish")
+            .filter_map(|p| Some((baspa_import::permalinks::post_path(&src.site, p, "")?, p.title.as_str())))
+            .collect();
+        for p in src.site.posts.iter().filter(|p| p.post_type == "post" && p.status == "publish") {
+            let targets: Vec<&str> = hrefs(&p.content)
+                .iter()
+                .filter_map(|h| h.strip_prefix(base))
+                .filter_map(|path| titles.get(path).copied())
+                .collect();
+            if targets.is_empty() {
+                continue;
+            }
+            let map = baspa_db::imports::find(&app.db.db, &src.source_name(), "post", p.id).await.unwrap().unwrap();
+            let t = baspa_db::content::translations_of_item(&app.db.db, baspa_domain::ItemId(map.target_id))
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|t| t.lang == site)
+                .unwrap();
+            let live = baspa_db::content::get_revision(&app.db.db, t.live_revision_id.unwrap()).await.unwrap().body;
+            let links: Vec<String> = hrefs(&live).into_iter().filter(|h| !h.starts_with("/media/")).collect();
+            for title in targets {
+                let mut found = false;
+                for href in &links {
+                    assert!(!href.contains(base), "MG-5: {href} in post {} still points at the old site", p.id);
+                    let (host, path) = match href.strip_prefix("//") {
+                        Some(rest) => rest.split_at(rest.find('/').unwrap()),
+                        None => (host(site), href.as_str()),
+                    };
+                    let page = app.get(host, path).await;
+                    assert_eq!(
+                        page.status, 200,
+                        "MG-5: {site} post {} links to {href}, answered {}",
+                        p.id, page.status
+                    );
+                    let escaped = title.replace('&', "&amp;").replace('"', "&quot;").replace('\'', "&#x27;");
+                    found |= page.text().contains(title) || page.body.contains(&escaped);
+                }
+                assert!(found, "MG-5: {site} post {} has no link to the new page of {title:?}: {links:?}", p.id);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 10, "MG-5: the fixture's links to other posts were checked ({checked})");
+    assert!(report.links.to_new_url >= checked, "MG-5: the report counts the rewritten links: {:?}", report.links);
+}
+
 fn current_slug(url: &str) -> String {
     url.trim_end_matches('/').rsplit('/').next().unwrap().to_owned()
 }
@@ -184,7 +247,7 @@ async fn import(app: &TestApp, sources: &[SiteSource]) -> (ImportReport, Integri
 }
 
 storage_test!(
-    async fn mg1_mg2_mg3_mg4_mg6_two_wordpress_sites_become_one_multilingual_site(db: TestDb) {
+    async fn mg1_mg2_mg3_mg4_mg5_mg6_two_wordpress_sites_become_one_multilingual_site(db: TestDb) {
         builders::news_languages(&db.db).await;
         let app = spawn_app(db).await;
         let manifest = wordpress::manifest();
@@ -204,6 +267,18 @@ storage_test!(
         assert_counts(&integrity, &manifest, kind == "mysql");
         assert_pairing(&report, &manifest);
         assert_sample_urls(&app, &manifest, &report).await;
+        assert_internal_links(&app, &sources, &report).await;
+        // WordPress `private` has no Baspa equivalent: each such post is a draft with a note.
+        for site in ["kk", "ru"] {
+            let private = manifest["sites"][site]["posts"]["by_status"]["private"].as_u64().unwrap();
+            let notes = report
+                .notes
+                .iter()
+                .filter(|n| n.source == format!("wordpress:{site}") && n.problem.kind == "post")
+                .filter(|n| n.problem.message.contains("private"))
+                .count() as u64;
+            assert_eq!(notes, private, "MG-1: a note per private {site} post");
+        }
 
         let (again, integrity) = import(&app, &sources).await;
         assert_eq!(again.changes(), 0, "MG-6: a second run changes nothing: {:?}", again.tallies);
