@@ -23,17 +23,17 @@ load_start=$(load1)
 
 for c in 64 256; do
     echo "== pages, cache on, $c connections" >&2
-    CACHE=on WRK_CONNECTIONS=$c "$here/pages.sh" >/dev/null
+    CACHE=on WRK_CONNECTIONS=$c bash "$here/pages.sh" >/dev/null
 done
 echo "== WordPress" >&2
-"$here/wordpress.sh" >/dev/null
+bash "$here/wordpress.sh" >/dev/null
 echo "== WebP" >&2
 "$BIN" bench webp --images 8 >"$OUT/webp.json"
 echo "== Lighthouse" >&2
-"$here/lighthouse.sh" >/dev/null
+bash "$here/lighthouse.sh" >/dev/null
 if ((ARTICLES > 0)); then
     echo "== memory, $ARTICLES articles" >&2
-    ARTICLES=$ARTICLES "$here/memory.sh" >/dev/null
+    ARTICLES=$ARTICLES bash "$here/memory.sh" >/dev/null
 fi
 
 # The summary: each goal with the measured value and whether it holds.
