@@ -572,6 +572,8 @@ pub struct CommentInput<'a> {
     pub author_email: Option<&'a str>,
     pub body: &'a str,
     pub status: CommentStatus,
+    /// When it was written; `None` is now. The importer keeps the source's date (MG-1).
+    pub posted_at: Option<baspa_domain::Timestamp>,
 }
 
 /// Records a comment in a given moderation state (importer, demo, moderators).
@@ -607,7 +609,7 @@ pub(crate) async fn add_comment_in(
             status: input.status,
             ip: ctx.actor.ip.clone(),
         },
-        ctx.now,
+        input.posted_at.unwrap_or(ctx.now),
     )
     .await?;
     journal(

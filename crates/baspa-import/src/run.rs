@@ -739,6 +739,7 @@ pub async fn import(
                 author_email: email,
                 body: &body,
                 status,
+                posted_at: parse_gmt(&c.date_gmt),
             };
             let mark = ImportMark {
                 source: &st.name,

@@ -412,6 +412,7 @@ async fn add_comment_thread(
             author_email: None,
             body: &c.body,
             status: CommentStatus::parse(&c.status)?,
+            posted_at: None,
         },
     )
     .await?;

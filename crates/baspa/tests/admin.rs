@@ -479,6 +479,7 @@ storage_test!(
                 author_email: None,
                 body: "Керемет жарыс болды!",
                 status: baspa_domain::CommentStatus::Pending,
+                posted_at: None,
             },
         )
         .await

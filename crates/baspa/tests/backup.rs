@@ -98,6 +98,7 @@ async fn seed(db: &sea_orm::DatabaseConnection, data: &Path) {
             author_email: Some("aigul@example.kz"),
             body: "Отличная новость!",
             status: CommentStatus::Approved,
+            posted_at: None,
         },
     )
     .await
@@ -112,6 +113,7 @@ async fn seed(db: &sea_orm::DatabaseConnection, data: &Path) {
             author_email: None,
             body: "Согласен",
             status: CommentStatus::Pending,
+            posted_at: None,
         },
     )
     .await

@@ -74,6 +74,18 @@ storage_test!(
             .collect();
         let found: HashSet<(i64, i64)> = report.pairing.pairs.iter().map(|p| (p.a, p.b)).collect();
         assert!(found.is_subset(&truth), "MG-2: precision 100 %");
+        // MG-1: comments keep their WordPress dates.
+        let mut dated = 0;
+        for c in &sources[0].site.comments {
+            let Some(written) = baspa_import::model::parse_gmt(&c.date_gmt) else { continue };
+            let Some(mapped) = baspa_db::imports::find(&db.db, "wordpress:kk", "comment", c.id).await.unwrap() else {
+                continue;
+            };
+            let row = baspa_db::content::get_comment(&db.db, mapped.target_id).await.unwrap();
+            assert_eq!(row.created_at, written, "MG-1: comment {} keeps its date", c.id);
+            dated += 1;
+        }
+        assert!(dated > 0, "some comments were checked");
         assert!(found.len() as f64 >= truth.len() as f64 * 0.95, "MG-2: recall {}", found.len());
     }
 );
