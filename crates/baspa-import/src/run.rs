@@ -682,6 +682,15 @@ pub async fn import(
                 "trash" | "post-trashed" => CommentStatus::Trash,
                 _ => CommentStatus::Pending,
             };
+            // One mark for either outcome: a moderation change or a new comment.
+            let mark = ImportMark {
+                source: &st.name,
+                object_kind: "comment",
+                source_id: c.id,
+                source_status: &c.approved,
+                target_lang: Some(src.lang.as_str()),
+                checksum: &sum,
+            };
             if let Some(m) = st.maps.get("comment", c.id) {
                 if m.checksum == sum {
                     report.tally(&st.name, "comment").unchanged += 1;
@@ -692,14 +701,6 @@ pub async fn import(
                     continue;
                 }
                 let target = CommentId(m.target_id);
-                let mark = ImportMark {
-                    source: &st.name,
-                    object_kind: "comment",
-                    source_id: c.id,
-                    source_status: &c.approved,
-                    target_lang: Some(src.lang.as_str()),
-                    checksum: &sum,
-                };
                 import_comment_moderation(&ctx, target, status, mark).await?;
                 note(&mut st.maps, &mark, "comment", target.0);
                 report.tally(&st.name, "comment").updated += 1;
@@ -740,14 +741,6 @@ pub async fn import(
                 body: &body,
                 status,
                 posted_at: parse_gmt(&c.date_gmt),
-            };
-            let mark = ImportMark {
-                source: &st.name,
-                object_kind: "comment",
-                source_id: c.id,
-                source_status: &c.approved,
-                target_lang: Some(src.lang.as_str()),
-                checksum: &sum,
             };
             match import_comment(&ctx, input, mark).await {
                 Ok(id) => {

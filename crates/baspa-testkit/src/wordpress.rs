@@ -27,6 +27,12 @@ pub fn manifest() -> serde_json::Value {
     serde_json::from_str(&text).expect("manifest.json is JSON")
 }
 
+/// The manifest's ground-truth story pairs: (kk post id, ru post id).
+pub fn true_pairs(manifest: &serde_json::Value) -> std::collections::HashSet<(i64, i64)> {
+    let pairs = manifest["pairs"].as_array().expect("manifest pairs");
+    pairs.iter().map(|p| (p[0].as_i64().expect("kk id"), p[1].as_i64().expect("ru id"))).collect()
+}
+
 /// A WordPress database loaded from a dump, dropped when this value is dropped.
 pub struct WpDatabase {
     pub url: String,

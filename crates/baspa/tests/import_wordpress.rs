@@ -100,12 +100,7 @@ fn assert_counts(integrity: &Integrity, manifest: &Value, with_roles: bool) {
 
 /// MG-2: precision 100 %, recall ≥ 95 % against the manifest's ground truth.
 fn assert_pairing(report: &ImportReport, manifest: &Value) {
-    let truth: HashSet<(i64, i64)> = manifest["pairs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p[0].as_i64().unwrap(), p[1].as_i64().unwrap()))
-        .collect();
+    let truth = wordpress::true_pairs(manifest);
     let found: HashSet<(i64, i64)> = report.pairing.pairs.iter().map(|p| (p.a, p.b)).collect();
     let wrong: Vec<_> = found.difference(&truth).collect();
     assert!(wrong.is_empty(), "MG-2: wrong pairs {wrong:?}; uncertain: {:?}", report.pairing.uncertain);

@@ -66,12 +66,7 @@ storage_test!(
             // WXR lists only the users who wrote something, and without roles.
             assert!(integrity.target_total(&src, "user") <= n(&m["users"]["total"]));
         }
-        let truth: HashSet<(i64, i64)> = manifest["pairs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| (p[0].as_i64().unwrap(), p[1].as_i64().unwrap()))
-            .collect();
+        let truth = wordpress::true_pairs(&manifest);
         let found: HashSet<(i64, i64)> = report.pairing.pairs.iter().map(|p| (p.a, p.b)).collect();
         assert!(found.is_subset(&truth), "MG-2: precision 100 %");
         // MG-1: comments keep their WordPress dates.
