@@ -124,13 +124,19 @@ echo "signed in as $ADMIN_EMAIL"
 # endpoint, a downloaded database or a dictionary brute force; ssl/https_redirect need the TLS
 # listener (HD-9 is tested in crates/baspa/tests); timesql is covered by sqlmap's time-based tests.
 MODULES=sql,xss,permanentxss,exec,file,backup,htaccess,crlf,redirect,http_headers,csp,cookieflags,csrf,methods,upload
+# wapiti's --max-scan-time bounds only the crawl and --max-attack-time each module, so the
+# outer bound is their sum plus room for the report; a wapiti still running past it is hung.
+CRAWL_SECONDS=120
+ATTACK_SECONDS=20
+MODULE_COUNT=$(tr ',' '\n' <<<"$MODULES" | wc -l)
+WAPITI_BOUND=$((CRAWL_SECONDS + ATTACK_SECONDS * MODULE_COUNT + 90))
 wapiti_run() { # name, start URL, extra args...
   local name=$1 url=$2; shift 2
   log "wapiti: $name ($url)"
   set +e
-  timeout 210 "$VENV/bin/wapiti" -u "$url" --scope folder -m "$MODULES" -l 1 \
+  timeout "$WAPITI_BOUND" "$VENV/bin/wapiti" -u "$url" --scope folder -m "$MODULES" -l 1 \
     -d 3 --max-links-per-page 40 --max-files-per-dir 30 --max-parameters 12 \
-    --max-scan-time 150 --max-attack-time 20 -t 8 --tasks 8 \
+    --max-scan-time "$CRAWL_SECONDS" --max-attack-time "$ATTACK_SECONDS" -t 8 --tasks 8 \
     -H "$PROTO_HEADER" --flush-session --no-bugreport -v 1 \
     --store-session "$WORK/wapiti-$name" --store-config "$WORK/wapiti-$name" \
     -f json -o "$WORK/wapiti-$name.json" "$@" >"$WORK/wapiti-$name.log" 2>&1
