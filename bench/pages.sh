@@ -4,9 +4,14 @@
 # bytes from files. CACHE=on measures the page cache (each page is cached by the first GET),
 # CACHE=off the renderer. See bench/README.md; results go to docs/perf.md.
 #
+# Both servers run side by side and each page is measured in ROUNDS rounds of baspa then nginx,
+# back to back: this machine's throughput drifts by ±15% over minutes, which a baspa-only block
+# followed by an nginx-only block would put into the ratio. Reported: the run with the median
+# req/s of each server, and the median of the rounds' ratios.
+#
 # Variables (all optional): CACHE (on), BENCH_OUT (/tmp/baspa-bench-results), BASPA_PORT (18082),
 # NGINX_PORT (18083), WRK_SECONDS (10), WRK_THREADS (2), WRK_CONNECTIONS (16), WARMUP_SECONDS (3),
-# START_TIMEOUT_S (60), BASPA_BIN (skip the build).
+# ROUNDS (3), START_TIMEOUT_S (60), BASPA_BIN (skip the build).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,6 +23,7 @@ WRK_SECONDS=${WRK_SECONDS:-10}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-16}
 WARMUP_SECONDS=${WARMUP_SECONDS:-3}
+ROUNDS=${ROUNDS:-3}
 START_TIMEOUT_S=${START_TIMEOUT_S:-60}
 CACHE=${CACHE:-on}
 case $CACHE in on) CACHE_ENABLED=true ;; off) CACHE_ENABLED=false ;; *) echo "error: CACHE must be on or off" >&2; exit 1 ;; esac
@@ -87,12 +93,13 @@ start_server() {
     done
 }
 
-# wrk_run NAME PORT HOST PATH: prints "REQ_PER_S P50_MS P99_MS NON2XX ERRORS LOAD1_BEFORE" and
-# keeps wrk's output in $OUT/wrk-pages-NAME.txt. Latencies are converted to milliseconds.
+# wrk_run NAME PORT HOST PATH WARM: prints "REQ_PER_S P50_MS P99_MS NON2XX ERRORS LOAD1_BEFORE"
+# and keeps wrk's output in $OUT/wrk-pages-NAME.txt. Latencies are converted to milliseconds.
+# WARM=1 runs an unmeasured warm-up first.
 wrk_run() {
-    local name=$1 port=$2 host=$3 path=$4 f="$OUT/wrk-pages-$1.txt" l0
+    local name=$1 port=$2 host=$3 path=$4 warm=$5 f="$OUT/wrk-pages-$1.txt" l0
     # Unmeasured warm-up, the same for both servers: caches filled, connections' first costs paid.
-    if ((WARMUP_SECONDS > 0)); then
+    if ((warm && WARMUP_SECONDS > 0)); then
         wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WARMUP_SECONDS}s" -H "Host: $host" "http://127.0.0.1:$port$path" >/dev/null 2>&1 || true
     fi
     l0=$(load1)
@@ -146,6 +153,7 @@ BASPA_LOG=error "$BIN" --data-dir "$DATA" media convert-all >"$WORK/convert.out"
 # per-address limits (SC-7) refuse, so they are off here (the monitor still runs).
 start_server baspa "$BASPA_PORT" "$HOST_KK" env BASPA__CACHE__ENABLED=$CACHE_ENABLED \
     BASPA__SECURITY__REQUESTS_PER_MINUTE=0 BASPA__SECURITY__PAGES_PER_MINUTE=0 "$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$BASPA_PORT"
+BASPA_PID=$S_PID
 
 # One article: the first <loc> of the Kazakh sitemap whose path is exactly /section/slug (no
 # trailing slash, which marks sections and subsections; not a /tag/ page).
@@ -170,20 +178,6 @@ for p in "${PAGES[@]}"; do
     cp "$WORK/$name.html" "$OUT/pages-$name.html"
 done
 cmp -s "$WORK/home-kk.html" "$WORK/home-ru.html" && { echo "error: kk and ru home pages are identical" >&2; exit 1; }
-
-declare -A B_RES N_RES
-echo "== wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s --latency: baspa on 127.0.0.1:$BASPA_PORT" >&2
-for p in "${PAGES[@]}"; do
-    read -r name host path <<<"$p"
-    # wrk runs in the foreground (not in a command substitution): an error exits the script and a
-    # signal's cleanup waits for it (at most WRK_SECONDS).
-    wrk_run "baspa-$name" "$BASPA_PORT" "$host" "$path" >"$WORK/wrk.res"
-    B_RES[$name]=$(<"$WORK/wrk.res")
-    read -r rps p50 p99 non2xx err l0 <<<"${B_RES[$name]}"
-    echo "   baspa $name: $rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx $non2xx, socket errors $err (load $l0)" >&2
-done
-b_hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$S_PID/status")
-stop_server "$S_PID"
 
 # ---- nginx reference: the same bytes from files --------------------------------------------------
 NGX=$WORK/nginx
@@ -239,15 +233,39 @@ for p in "${PAGES[@]}"; do
     [[ $code == 200 ]] && cmp -s "$WORK/nginx-$name.html" "$WORK/$name.html" ||
         { echo "error: nginx did not serve baspa's bytes for $name (status $code)" >&2; exit 1; }
 done
-echo "== wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s --latency: nginx on 127.0.0.1:$NGINX_PORT" >&2
+declare -A B_RES N_RES RATIO
+# median_run RUN...: the run (a wrk_run line) with the median req/s.
+median_run() {
+    printf '%s\n' "$@" | sort -g -k1,1 | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+}
+echo "== wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s --latency, $ROUNDS rounds of baspa (127.0.0.1:$BASPA_PORT) then nginx (127.0.0.1:$NGINX_PORT)" >&2
 for p in "${PAGES[@]}"; do
     read -r name host path <<<"$p"
-    wrk_run "nginx-$name" "$NGINX_PORT" "$host" "$path" >"$WORK/wrk.res"
-    N_RES[$name]=$(<"$WORK/wrk.res")
-    read -r rps p50 p99 non2xx err l0 <<<"${N_RES[$name]}"
-    echo "   nginx $name: $rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx $non2xx, socket errors $err (load $l0)" >&2
+    b_runs=() n_runs=() ratios=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+        # wrk runs in the foreground (not in a command substitution): an error exits the script and
+        # a signal's cleanup waits for it (at most WRK_SECONDS).
+        wrk_run "baspa-$name-$round" "$BASPA_PORT" "$host" "$path" $((round == 1)) >"$WORK/wrk.res"
+        b_runs+=("$(<"$WORK/wrk.res")")
+        wrk_run "nginx-$name-$round" "$NGINX_PORT" "$host" "$path" $((round == 1)) >"$WORK/wrk.res"
+        n_runs+=("$(<"$WORK/wrk.res")")
+        read -r b_rps _ b_p99 _ _ b_l0 <<<"${b_runs[-1]}"
+        read -r n_rps _ n_p99 _ _ n_l0 <<<"${n_runs[-1]}"
+        ratios+=("$(ratio "$b_rps" "$n_rps")")
+        echo "   $name round $round: baspa $b_rps req/s (p99 $b_p99 ms, load $b_l0), nginx $n_rps req/s (p99 $n_p99 ms, load $n_l0), ratio ${ratios[-1]}" >&2
+    done
+    B_RES[$name]=$(median_run "${b_runs[@]}")
+    N_RES[$name]=$(median_run "${n_runs[@]}")
+    RATIO[$name]=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    for server in baspa nginx; do
+        if [[ $server == baspa ]]; then res=${B_RES[$name]}; else res=${N_RES[$name]}; fi
+        read -r rps p50 p99 non2xx err l0 <<<"$res"
+        echo "   $server $name (median run): $rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx $non2xx, socket errors $err" >&2
+    done
+    echo "   $name: median ratio of the rounds ${RATIO[$name]}" >&2
 done
-stop_server "$S_PID"
+b_hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$BASPA_PID/status")
+for pid in "${PIDS[@]}"; do stop_server "$pid"; done
 
 # ---- results --------------------------------------------------------------------------------------
 load_end=$(load1)
@@ -260,8 +278,8 @@ res_json() { # res_json "RPS P50 P99 NON2XX ERR LOAD1"
 {
     printf '{"bench":"pages","date":"%s","cpus":%s,"loadavg_1m_start":%s,"loadavg_1m_end":%s,"data":"demo news (fresh data dir)","cache":"%s",' \
         "$date_start" "$(nproc)" "$load_start" "$load_end" "$CACHE"
-    printf '"wrk":{"threads":%s,"connections":%s,"seconds":%s},"baspa_vm_hwm_kb":%s,"pages":{' \
-        "$WRK_THREADS" "$WRK_CONNECTIONS" "$WRK_SECONDS" "${b_hwm:-null}"
+    printf '"wrk":{"threads":%s,"connections":%s,"seconds":%s,"rounds":%s},"baspa_vm_hwm_kb":%s,"pages":{' \
+        "$WRK_THREADS" "$WRK_CONNECTIONS" "$WRK_SECONDS" "$ROUNDS" "${b_hwm:-null}"
     sep=""
     for p in "${PAGES[@]}"; do
         read -r name _ _ <<<"$p"
@@ -270,7 +288,7 @@ res_json() { # res_json "RPS P50 P99 NON2XX ERR LOAD1"
         printf '%s"%s":{"host":"%s","path":"%s","bytes":%s,"baspa":%s,"nginx":%s,' "$sep" "${name/-/_}" \
             "${P_HOST[$name]}" "${P_PATH[$name]}" "${P_BYTES[$name]}" "$(res_json "${B_RES[$name]}")" "$(res_json "${N_RES[$name]}")"
         printf '"ratio_req_per_s_baspa_over_nginx":%s,"ratio_p99_baspa_over_nginx":%s}' \
-            "$(ratio "$b_rps" "$n_rps")" "$(ratio "$b_p99" "$n_p99")"
+            "${RATIO[$name]}" "$(ratio "$b_p99" "$n_p99")"
         sep=","
     done
     printf '}}\n'

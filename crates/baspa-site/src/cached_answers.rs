@@ -86,10 +86,8 @@ fn answer_from_cache(state: &SiteState, req: &Request) -> Option<Response> {
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let key = crate::pages::page_cache_key(host, req.uri().path(), crate::pages::page_number(req.uri().query()));
-    let page = state.cache.fresh_local(&key)?;
-    let request_id = crate::headers::new_request_id();
-    let mut res = match crate::monitor::admit(state, req) {
-        Ok(_) => respond(&page, headers, Freshness::Hit),
+    let mut res = state.cache.answer_fresh_local(&key, |page| match crate::monitor::admit(state, req) {
+        Ok(_) => respond(page, headers, Freshness::Hit),
         Err(refused) => {
             let mut refused = refused.into_response();
             let csp = crate::headers::content_security_policy(None, &Default::default());
@@ -98,7 +96,8 @@ fn answer_from_cache(state: &SiteState, req: &Request) -> Option<Response> {
             }
             refused
         }
-    };
+    })?;
+    let request_id = crate::headers::new_request_id();
     if crate::headers::is_https(req, &state.proxies) {
         res.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(crate::headers::HSTS));
     }

@@ -2,7 +2,7 @@
 //! no sniffing, a strict referrer policy; and never a `Server` or `X-Powered-By` header.
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -58,20 +58,25 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     res
 }
 
+/// Header names spelled once: a name given as a string is parsed again on every response.
+const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_POWERED_BY: HeaderName = HeaderName::from_static("x-powered-by");
+
 /// The headers every response carries whatever made it (the page cache's answers included).
 pub(crate) fn add_fixed_headers(h: &mut axum::http::HeaderMap, request_id: &str) {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     h.insert(
-        "permissions-policy",
+        PERMISSIONS_POLICY,
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     );
     if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert("x-request-id", v);
+        h.insert(X_REQUEST_ID, v);
     }
     h.remove(header::SERVER);
-    h.remove("x-powered-by");
+    h.remove(X_POWERED_BY);
 }
 
 /// `'sha256-…'` sources for the inline `<script>` and `<style>` blocks of a page.

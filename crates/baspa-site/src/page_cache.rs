@@ -125,7 +125,58 @@ impl CachedPage {
         self.content_type_value = HeaderValue::from_str(&self.content_type).ok();
         self
     }
+
+    /// A copy with its own bytes (body, compressed bodies, header values): answering from it
+    /// touches no reference count that another thread's answers touch too.
+    fn copy_for_thread(&self) -> Self {
+        let own = |v: &HeaderValue| HeaderValue::from_bytes(v.as_bytes()).unwrap_or_else(|_| v.clone());
+        Self {
+            status: self.status,
+            content_type: self.content_type.clone(),
+            csp: self.csp.clone(),
+            etag: self.etag.clone(),
+            filled_at: self.filled_at,
+            filled_seq: self.filled_seq,
+            tags: self.tags.clone(),
+            body: Bytes::copy_from_slice(&self.body),
+            brotli: Bytes::copy_from_slice(&self.brotli),
+            gzip: Bytes::copy_from_slice(&self.gzip),
+            fixed: self.fixed.iter().map(|(name, value)| (name.clone(), own(value))).collect(),
+            content_type_value: self.content_type_value.as_ref().map(own),
+            valid_at: AtomicU64::new(0),
+        }
+    }
 }
+
+/// Pages a serving thread answered lately, per page cache, as the thread's own copies (issue 7).
+/// Every answer from a shared page bumps and drops the reference counts of its `Arc`, its body
+/// and its header values, and with two threads those counters bounce between the cores' caches
+/// on every request; the cache's own bookkeeping (moka) costs as much again. A hit on a copy
+/// reads only what purges write (rarely): the page is still checked against the purge marks and
+/// its age, exactly like a page from the shared cache.
+struct ThreadCopies {
+    /// `PageCache::cleared` when these copies were made; `clear_local` drops them.
+    cleared: u64,
+    pages: HashMap<String, ThreadCopy>,
+}
+
+struct ThreadCopy {
+    /// The shared page the copy was made from: its purge marks decide whether the copy is valid.
+    source: Arc<CachedPage>,
+    copy: CachedPage,
+}
+
+/// Copies kept per thread and cache: a few hot pages take nearly all requests; memory is bounded
+/// by this many pages per serving thread (a copy of an evicted page lives until it is replaced).
+const THREAD_COPIES_MAX: usize = 128;
+
+thread_local! {
+    /// By `PageCache::id`: tests run many caches on one thread.
+    static THREAD_COPIES: std::cell::RefCell<HashMap<u64, ThreadCopies>> = std::cell::RefCell::new(HashMap::new());
+}
+
+/// Gives every `PageCache` its own `id`.
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// What a lookup found.
 pub enum Lookup {
@@ -200,6 +251,10 @@ pub struct PageCache {
     /// One render per missing page at a time: the other requests for it wait and take the page
     /// that render made (no thundering herd after a purge).
     fills: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Tells this cache's thread copies (`THREAD_COPIES`) from another's.
+    id: u64,
+    /// Counts `clear_local` calls: thread copies made before the last one are dropped.
+    cleared: AtomicU64,
 }
 
 /// Redis calls on the request path give up after this; the page is rendered instead.
@@ -236,6 +291,8 @@ impl PageCache {
             shared,
             revalidating: Default::default(),
             fills: Default::default(),
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
+            cleared: AtomicU64::new(0),
         }
     }
 
@@ -294,10 +351,50 @@ impl PageCache {
         if !self.config.is_enabled {
             return None;
         }
-        let page = self.local.get(key)?;
-        let age = baspa_domain::time::now().timestamp() - page.filled_at;
+        self.local.get(key).filter(|page| self.is_fresh(page))
+    }
+
+    /// Valid (no purge of its tags since its render) and younger than `fresh_for`.
+    fn is_fresh(&self, page: &CachedPage) -> bool {
+        // Seconds since the epoch without a calendar date: this runs on every cached answer.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let age = i64::try_from(now).unwrap_or(i64::MAX) - page.filled_at;
         let is_young = age < i64::try_from(self.config.fresh_for.as_secs()).unwrap_or(i64::MAX);
-        (is_young && self.marks.is_valid(&page)).then_some(page)
+        is_young && self.marks.is_valid(page)
+    }
+
+    /// `answer` applied to the page for `key` when this node holds it valid and fresh (as
+    /// `fresh_local`), read from this thread's own copy of it (`ThreadCopies`).
+    pub fn answer_fresh_local<R>(&self, key: &str, answer: impl FnOnce(&CachedPage) -> R) -> Option<R> {
+        if !self.config.is_enabled {
+            return None;
+        }
+        THREAD_COPIES.with(|copies| {
+            let mut copies = copies.borrow_mut();
+            let cleared = self.cleared.load(Ordering::Acquire);
+            if !copies.contains_key(&self.id) && copies.len() >= 16 {
+                copies.clear(); // copies of caches dropped long ago (tests)
+            }
+            let mine = copies.entry(self.id).or_insert_with(|| ThreadCopies { cleared, pages: HashMap::new() });
+            if mine.cleared != cleared {
+                mine.pages.clear();
+                mine.cleared = cleared;
+            }
+            if let Some(kept) = mine.pages.get(key) {
+                if self.is_fresh(&kept.source) {
+                    return Some(answer(&kept.copy));
+                }
+                mine.pages.remove(key);
+            }
+            let source = self.fresh_local(key)?;
+            if mine.pages.len() >= THREAD_COPIES_MAX {
+                mine.pages.clear();
+            }
+            let copy = source.copy_for_thread();
+            let answered = answer(&copy);
+            mine.pages.insert(key.to_owned(), ThreadCopy { source, copy });
+            Some(answered)
+        })
     }
 
     /// Compresses and stores a rendered page; returns it ready to answer with.
@@ -384,6 +481,7 @@ impl PageCache {
 
     /// Drops every page of this node (tests and `cache.enabled` changes).
     pub fn clear_local(&self) {
+        self.cleared.fetch_add(1, Ordering::AcqRel);
         self.local.invalidate_all();
     }
 
@@ -700,6 +798,9 @@ impl Freshness {
     }
 }
 
+/// Whether an answer came from the cache (`hit`, `stale`) or was rendered (`miss`).
+const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
+
 /// The answer to a visitor from a cached page: `304` when their copy is current, else the body
 /// in the best encoding they accept.
 pub fn respond(page: &CachedPage, request: &HeaderMap, freshness: Freshness) -> Response {
@@ -727,20 +828,24 @@ pub fn respond(page: &CachedPage, request: &HeaderMap, freshness: Freshness) -> 
         } else {
             (page.body.clone(), None)
         };
-        let mut res = (StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK), body).into_response();
+        let mut res = Response::new(axum::body::Body::from(body));
+        *res.status_mut() = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
+        // The page's headers, the fixed security headers and the request id: room for all at
+        // once rather than growing the map on the way.
+        *res.headers_mut() = HeaderMap::with_capacity(page.fixed.len() + 10);
         if let Some(enc) = encoding {
             res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
         }
-        if let Some(v) = &page.content_type_value {
-            res.headers_mut().insert(header::CONTENT_TYPE, v.clone());
-        }
+        let content_type = page.content_type_value.clone();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, content_type.unwrap_or(HeaderValue::from_static("application/octet-stream")));
         res
     };
     let h = res.headers_mut();
     for (name, value) in &page.fixed {
         h.insert(name.clone(), value.clone());
     }
-    h.insert("x-cache", HeaderValue::from_static(freshness.as_str()));
+    h.insert(X_CACHE, HeaderValue::from_static(freshness.as_str()));
     res
 }
 
@@ -850,6 +955,33 @@ mod tests {
         assert!(marks.is_valid(&page), "remembered");
         marks.apply(3, &["item:10".to_owned()]);
         assert!(!marks.is_valid(&page), "the second purge of number 3 outdates it");
+    }
+
+    #[tokio::test]
+    async fn pf1_a_threads_own_copy_of_a_page_follows_purges_and_clear_local() {
+        let cache = PageCache::new(PageCacheConfig::default()).expect("cache");
+        let rendered = |body: &'static str, seq: u64| RenderedPage {
+            status: 200,
+            content_type: "text/html; charset=utf-8".into(),
+            csp: "default-src 'self'".into(),
+            body: Bytes::from_static(body.as_bytes()),
+            tags: vec!["site".into(), "item:1".into()],
+            filled_seq: seq,
+        };
+        cache.fill("k", rendered("one", cache.sequence())).await;
+        let body = |c: &PageCache| c.answer_fresh_local("k", |p| p.body.clone());
+        assert_eq!(body(&cache).as_deref(), Some(&b"one"[..]));
+        let copy_at = cache.answer_fresh_local("k", |p| p.body.as_ptr());
+        assert_eq!(copy_at, cache.answer_fresh_local("k", |p| p.body.as_ptr()), "the same copy answers again");
+        let shared_at = cache.fresh_local("k").map(|p| p.body.as_ptr());
+        assert!(copy_at.is_some() && copy_at != shared_at, "the thread answers from its own bytes");
+
+        cache.purge(&["item:1".to_owned()]).await;
+        assert_eq!(body(&cache), None, "a purge outdates the thread's copy too");
+        cache.fill("k", rendered("two", cache.sequence())).await;
+        assert_eq!(body(&cache).as_deref(), Some(&b"two"[..]), "the new render, not the old copy");
+        cache.clear_local();
+        assert_eq!(body(&cache), None, "clear_local drops the copies");
     }
 
     #[test]

@@ -1021,11 +1021,12 @@ pub(crate) fn page_number(query: Option<&str>) -> u64 {
 
 /// Where the page cache keeps the page of a host, path and listing page.
 pub(crate) fn page_cache_key(host: &str, path: &str, page: u64) -> String {
+    use std::fmt::Write as _;
     let mut key = String::with_capacity(host.len() + path.len() + 8);
-    key.extend(host.chars().map(|c| c.to_ascii_lowercase()));
+    key.push_str(host);
+    key.make_ascii_lowercase();
     key.push_str(path);
-    key.push('?');
-    key.push_str(&page.to_string());
+    let _ = write!(key, "?{page}");
     key
 }
 

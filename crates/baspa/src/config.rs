@@ -438,11 +438,21 @@ pub struct ServerConfig {
     /// With TLS: a second, plain-HTTP address (e.g. `0.0.0.0:80`) that answers every request
     /// with `308 Permanent Redirect` to the same host and path over HTTPS. Unset: no plain port.
     pub redirect_http: Option<String>,
+    /// Threads that serve requests, each with its own event loop accepting from the same socket
+    /// (like nginx's worker processes). `0`: one per CPU core. Background work (jobs, search
+    /// indexing, backups) runs on its own threads either way.
+    pub http_threads: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".to_owned(), tls_cert: None, tls_key: None, redirect_http: None }
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            tls_cert: None,
+            tls_key: None,
+            redirect_http: None,
+            http_threads: 0,
+        }
     }
 }
 

@@ -44,7 +44,7 @@ async fn start() -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let plain = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let (https, redirect) = (listener.local_addr().expect("addr"), plain.local_addr().expect("addr"));
-    tokio::spawn(baspa::serve::serve_app(app, listener, Some(tls), Some(plain), std::future::pending()));
+    tokio::spawn(baspa::serve::serve_app(app, listener, Some(tls), Some(plain), 0, std::future::pending()));
     Server { https, redirect, cert_pem, secure_cookies, _dir: dir }
 }
 
