@@ -27,7 +27,7 @@ bench_clean_env() {
     return 0
 }
 
-# Prints the median of the integer arguments (the lower middle one for an even count).
+# Prints the median of the numeric arguments (the lower middle one for an even count).
 median() {
     printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }

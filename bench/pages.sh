@@ -256,7 +256,7 @@ for p in "${PAGES[@]}"; do
     done
     B_RES[$name]=$(median_run "${b_runs[@]}")
     N_RES[$name]=$(median_run "${n_runs[@]}")
-    RATIO[$name]=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    RATIO[$name]=$(median "${ratios[@]}")
     for server in baspa nginx; do
         if [[ $server == baspa ]]; then res=${B_RES[$name]}; else res=${N_RES[$name]}; fi
         read -r rps p50 p99 non2xx err l0 <<<"$res"

@@ -337,12 +337,7 @@ impl PageCache {
         if !self.marks.is_valid(&page) {
             return Lookup::Outdated(page);
         }
-        let age = baspa_domain::time::now().timestamp() - page.filled_at;
-        if age < i64::try_from(self.config.fresh_for.as_secs()).unwrap_or(i64::MAX) {
-            Lookup::Fresh(page)
-        } else {
-            Lookup::Stale(page)
-        }
+        if self.is_young(&page) { Lookup::Fresh(page) } else { Lookup::Stale(page) }
     }
 
     /// The page for `key` when this node holds it valid and fresh; never waits (no Redis, no
@@ -356,11 +351,15 @@ impl PageCache {
 
     /// Valid (no purge of its tags since its render) and younger than `fresh_for`.
     fn is_fresh(&self, page: &CachedPage) -> bool {
+        self.is_young(page) && self.marks.is_valid(page)
+    }
+
+    /// Rendered less than `fresh_for` ago.
+    fn is_young(&self, page: &CachedPage) -> bool {
         // Seconds since the epoch without a calendar date: this runs on every cached answer.
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let age = i64::try_from(now).unwrap_or(i64::MAX) - page.filled_at;
-        let is_young = age < i64::try_from(self.config.fresh_for.as_secs()).unwrap_or(i64::MAX);
-        is_young && self.marks.is_valid(page)
+        age < i64::try_from(self.config.fresh_for.as_secs()).unwrap_or(i64::MAX)
     }
 
     /// `answer` applied to the page for `key` when this node holds it valid and fresh (as
@@ -372,7 +371,7 @@ impl PageCache {
         THREAD_COPIES.with(|copies| {
             let mut copies = copies.borrow_mut();
             let cleared = self.cleared.load(Ordering::Acquire);
-            if !copies.contains_key(&self.id) && copies.len() >= 16 {
+            if copies.len() >= 16 && !copies.contains_key(&self.id) {
                 copies.clear(); // copies of caches dropped long ago (tests)
             }
             let mine = copies.entry(self.id).or_insert_with(|| ThreadCopies { cleared, pages: HashMap::new() });

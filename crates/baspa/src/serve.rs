@@ -312,16 +312,15 @@ pub async fn serve_app(
 ) -> anyhow::Result<()> {
     let app = match (&tls, redirect) {
         (None, _) => app,
-        (Some(_), redirect) => {
-            if let Some(plain) = redirect {
-                let port = listener.local_addr()?.port();
-                tracing::info!(addr = %plain.local_addr()?, "redirecting plain HTTP to HTTPS");
-                tokio::spawn(async move {
-                    if let Err(e) = axum::serve(plain, crate::tls::redirect_router(port)).await {
-                        tracing::error!(error = %e, "the plain-HTTP redirect stopped");
-                    }
-                });
-            }
+        (Some(_), None) => app.layer(axum::Extension(baspa_site::ServedOverTls)),
+        (Some(_), Some(plain)) => {
+            let port = listener.local_addr()?.port();
+            tracing::info!(addr = %plain.local_addr()?, "redirecting plain HTTP to HTTPS");
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(plain, crate::tls::redirect_router(port)).await {
+                    tracing::error!(error = %e, "the plain-HTTP redirect stopped");
+                }
+            });
             app.layer(axum::Extension(baspa_site::ServedOverTls))
         }
     };
@@ -356,16 +355,12 @@ pub async fn serve_app(
         Some(ended) = workers.join_next() => Some(ended),
     };
     let _ = stop.send(true);
-    let mut result = match first {
-        Some(ended) => ended.map_err(anyhow::Error::from).and_then(|served| served),
-        None => Ok(()),
-    };
-    while let Some(ended) = workers.join_next().await {
-        if let Err(e) = ended.map_err(anyhow::Error::from).and_then(|served| served) {
-            result = result.and(Err(e));
-        }
+    let mut ended = Vec::from_iter(first);
+    while let Some(one) = workers.join_next().await {
+        ended.push(one);
     }
-    result
+    // Every thread is waited for; the first failure is the answer.
+    ended.into_iter().try_for_each(|one| one.map_err(anyhow::Error::from).and_then(|served| served))
 }
 
 /// One serving thread's part of [`serve_app`]: its own accept loop on a copy of the socket.
