@@ -16,10 +16,11 @@
 //! [`Monitor::flush_events`] on the server's tick. Counters live in this process only: with
 //! several nodes each node counts its own share.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -208,8 +209,13 @@ impl Window {
     }
 
     fn hit(&mut self, now: Instant, span: Duration) -> u32 {
+        self.add(now, span, 1)
+    }
+
+    /// Counts `n` events now (a lease's requests, see [`Lease`]) and returns the count.
+    fn add(&mut self, now: Instant, span: Duration, n: u32) -> u32 {
         self.roll(now, span);
-        self.current = self.current.saturating_add(1);
+        self.current = self.current.saturating_add(n);
         self.estimate(now, span)
     }
 }
@@ -284,6 +290,48 @@ fn make_room<K: Clone + Eq + Hash, V>(map: &mut HashMap<K, V>, cap: usize, fresh
     }
 }
 
+/// The most requests one lease admits, and how many threads may hold a lease on one client at
+/// once without the client getting past its limit (leases are sized to share the room left).
+const LEASE_MOST: u32 = 64;
+const LEASE_SHARERS: u32 = 8;
+/// How long a lease lasts: the longest a client's counts lag behind the requests it made.
+const LEASE_FOR: Duration = Duration::from_secs(1);
+/// The most clients one thread holds leases for; when full, their counts are settled and the
+/// leases dropped.
+const LEASES_MOST: usize = 1024;
+
+/// A serving thread's permission to admit one client's repeats of one plain page read without
+/// taking the monitor's lock, which every request of every core would otherwise take (issue 7's
+/// profile: the lock's cache line bouncing between cores was most of the monitor's cost). Given
+/// by a full check that passed; what it admits is counted at the client's next full check.
+#[derive(Debug)]
+struct Lease {
+    /// `Monitor::blocks` when it was given: any block since ends it.
+    blocks: u64,
+    until: Instant,
+    left: u32,
+    /// Requests admitted under it and not yet counted in the monitor's tables.
+    used: u32,
+    path: Box<str>,
+    agent: Box<str>,
+}
+
+impl Lease {
+    fn admits(&self, seen: &Seen<'_>, now: Instant, blocks: u64) -> bool {
+        self.left > 0
+            && now < self.until
+            && self.blocks == blocks
+            && matches!(*seen.method, Method::GET | Method::HEAD)
+            && *self.path == *seen.path
+            && *self.agent == *seen.user_agent
+    }
+}
+
+thread_local! {
+    /// Leases by monitor and client address.
+    static LEASES: RefCell<HashMap<(u64, IpAddr), Lease>> = RefCell::new(HashMap::new());
+}
+
 /// What the monitor decided about a request before it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -309,6 +357,10 @@ pub struct Seen<'a> {
 #[derive(Debug)]
 pub struct Monitor {
     config: MonitorConfig,
+    /// Tells this monitor's leases (`LEASES`) from another's in the same thread.
+    id: u64,
+    /// Bumped whenever an address is blocked: every lease taken before is void at once.
+    blocks: AtomicU64,
     tables: Mutex<Tables>,
     events: Mutex<HashMap<(Timestamp, &'static str), i64>>,
     raising: Arc<tokio::sync::Mutex<()>>,
@@ -340,8 +392,11 @@ fn report(cause: String, category: &'static str, severity: Severity, summary: St
 impl Monitor {
     pub fn new(config: MonitorConfig) -> Self {
         let now = Instant::now();
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Monitor {
             config,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            blocks: AtomicU64::new(0),
             tables: Mutex::new(Tables {
                 ips: HashMap::new(),
                 agents: HashMap::new(),
@@ -368,6 +423,70 @@ impl Monitor {
 
     /// Decides about a request before it runs. Incidents to raise are pushed to `reports`.
     pub fn check(&self, seen: &Seen<'_>, now: Instant, reports: &mut Vec<IncidentReport>) -> Verdict {
+        self.check_counting(seen, now, reports, 0).0
+    }
+
+    /// [`Monitor::check`] for a serving thread: a client repeating, within a second and through
+    /// the same thread, a plain page read the full check let through is admitted from the
+    /// thread's lease (see [`Lease`]). Limits hold as with `check` while at most
+    /// [`LEASE_SHARERS`] threads serve one client; a block ends every lease at once.
+    pub fn check_leased(&self, seen: &Seen<'_>, now: Instant, reports: &mut Vec<IncidentReport>) -> Verdict {
+        let key = (self.id, seen.ip);
+        // Read before the full check: a block that lands after it voids the lease given below.
+        let blocks = self.blocks.load(Ordering::Acquire);
+        let previous = LEASES.with_borrow_mut(|leases| match leases.get_mut(&key) {
+            Some(lease) if lease.admits(seen, now, blocks) => {
+                lease.left -= 1;
+                lease.used += 1;
+                Ok(())
+            }
+            _ => Err(leases.remove(&key)),
+        });
+        let Err(previous) = previous else { return Verdict::Pass };
+        // Requests of a lease that ended long ago no longer belong in the window.
+        let carried =
+            previous.as_ref().filter(|l| now.saturating_duration_since(l.until) < MINUTE).map_or(0, |l| l.used);
+        let (verdict, size) = self.check_counting(seen, now, reports, carried);
+        if size > 0 {
+            let (path, agent) = match previous {
+                Some(l) if *l.path == *seen.path && *l.agent == *seen.user_agent => (l.path, l.agent),
+                _ => (seen.path.into(), seen.user_agent.into()),
+            };
+            let lease = Lease { blocks, until: now + LEASE_FOR, left: size, used: 0, path, agent };
+            LEASES.with_borrow_mut(|leases| {
+                if leases.len() >= LEASES_MOST {
+                    self.settle_leases(leases, now);
+                }
+                leases.insert(key, lease);
+            });
+        }
+        verdict
+    }
+
+    /// Counts what this thread's leases of this monitor admitted and drops every lease it holds.
+    fn settle_leases(&self, leases: &mut HashMap<(u64, IpAddr), Lease>, now: Instant) {
+        let carried: Vec<(IpAddr, u32)> = leases
+            .drain()
+            .filter(|((monitor, _), l)| *monitor == self.id && l.used > 0)
+            .map(|((_, ip), l)| (ip, l.used))
+            .collect();
+        let mut t = lock(&self.tables);
+        for (ip, used) in carried {
+            if let Some(rec) = t.ips.get_mut(&ip) {
+                rec.requests.add(now, MINUTE, used);
+            }
+        }
+    }
+
+    /// [`Monitor::check`], and the lease the thread may admit the client's next requests from.
+    /// `carried` requests the client made under its previous lease are counted first.
+    fn check_counting(
+        &self,
+        seen: &Seen<'_>,
+        now: Instant,
+        reports: &mut Vec<IncidentReport>,
+        carried: u32,
+    ) -> (Verdict, u32) {
         let c = &self.config;
         let mut guard = lock(&self.tables);
         let t = &mut *guard;
@@ -376,10 +495,13 @@ impl Monitor {
         }
         let rec = t.ips.entry(seen.ip).or_insert_with(|| IpRecord::new(now));
         rec.seen = now;
+        if carried > 0 {
+            rec.requests.add(now, MINUTE, carried);
+        }
         if let Some(until) = rec.blocked_until {
             if until > now {
                 self.count(event::BLOCKED);
-                return Verdict::Block(until.saturating_duration_since(now).as_secs().max(1));
+                return (Verdict::Block(until.saturating_duration_since(now).as_secs().max(1)), 0);
             }
             rec.blocked_until = None;
         }
@@ -419,6 +541,7 @@ impl Monitor {
             let probes = rec.probes.hit(now, c.block());
             if c.probes_before_block > 0 && probes >= c.probes_before_block {
                 rec.blocked_until = Some(now + c.block());
+                self.blocks.fetch_add(1, Ordering::Release);
                 self.count(event::BLOCKED);
                 let mut r = report(
                     format!("probe.ip:{ip}"),
@@ -428,7 +551,7 @@ impl Monitor {
                 );
                 r.details = Some(json!({"ip": ip.to_string(), "last_path": seen.path}));
                 reports.push(r);
-                return Verdict::Block(c.block().as_secs());
+                return (Verdict::Block(c.block().as_secs()), 0);
             }
         }
         let is_crawler_in_good_standing = claims_crawler && !rec.is_fake_bot;
@@ -445,7 +568,7 @@ impl Monitor {
             // An address already guessing passwords is stopped here, before the password hash and
             // the database: under a flood the sign-in lockout's own counters are not the only line.
             self.count(event::THROTTLED);
-            return Verdict::Throttle(60);
+            return (Verdict::Throttle(60), 0);
         } else if c.pages_per_minute > 0 && !is_admin && !is_file && !is_crawler_in_good_standing {
             if now.saturating_duration_since(rec.pages_since) >= MINUTE {
                 rec.pages.clear();
@@ -465,6 +588,21 @@ impl Monitor {
                 ));
             }
         }
+        // A lease for plain page reads only: what it admits changes no other counter (the path is
+        // already among the client's pages, a crawler's pace is not watched, no agent is counted).
+        // Its size leaves room below the limit for [`LEASE_SHARERS`] threads holding one each.
+        let lease = if verdict == Verdict::Pass
+            && !is_file
+            && !is_admin
+            && !probe
+            && !claims_crawler
+            && matches!(*seen.method, Method::GET | Method::HEAD)
+            && c.agent_requests_per_minute == 0
+        {
+            if limit == 0 { LEASE_MOST } else { (limit.saturating_sub(rate) / LEASE_SHARERS).min(LEASE_MOST) }
+        } else {
+            0
+        };
         if verdict == Verdict::Pass && c.agent_requests_per_minute > 0 && !seen.user_agent.is_empty() {
             let agent: String = seen.user_agent.chars().take(200).collect();
             if !t.agents.contains_key(&agent) {
@@ -490,7 +628,7 @@ impl Monitor {
                 reports.push(r);
             }
         }
-        verdict
+        (verdict, lease)
     }
 
     /// Counts a 404 answered to `ip`; a flood blocks the address. Returns the incident to raise.
@@ -505,6 +643,7 @@ impl Monitor {
             return None;
         }
         rec.blocked_until = Some(now + c.block());
+        self.blocks.fetch_add(1, Ordering::Release);
         self.count(event::BLOCKED);
         Some(report(
             format!("probe.ip:{ip}"),
@@ -898,7 +1037,7 @@ pub(crate) fn admit(state: &SiteState, req: &Request) -> Result<ClientAddr, Refu
     let mut reports = Vec::new();
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let seen = Seen { ip, path: req.uri().path(), method: req.method(), user_agent, admin_path: &state.admin.path };
-    let verdict = monitor.check(&seen, Instant::now(), &mut reports);
+    let verdict = monitor.check_leased(&seen, Instant::now(), &mut reports);
     for r in reports {
         monitor.raise(&state.db, r);
     }
@@ -1010,6 +1149,87 @@ mod tests {
         let bot = "Mozilla/5.0 (compatible; Googlebot/2.1)";
         assert!(paths.iter().all(|p| m.check(&seen("192.0.2.2", p, bot), now, &mut reports) == Verdict::Pass));
         assert_eq!(reports.iter().map(|r| r.cause.as_str()).collect::<Vec<_>>(), ["scrape.ip:192.0.2.1"]);
+    }
+
+    fn counted(m: &Monitor, ip: &str) -> u32 {
+        lock(&m.tables).ips[&ip.parse::<IpAddr>().expect("ip")].requests.current
+    }
+
+    #[test]
+    fn sc7_leased_repeats_are_counted_at_the_next_check_and_the_limit_holds() {
+        let m = Monitor::new(MonitorConfig { requests_per_minute: 1000, pages_per_minute: 5, ..Default::default() });
+        let now = Instant::now();
+        let mut reports = Vec::new();
+        let ip = "198.51.100.7";
+        assert!((0..50).all(|_| m.check_leased(&seen(ip, "/kk/news", ""), now, &mut reports) == Verdict::Pass));
+        assert_eq!(counted(&m, ip), 1, "the repeats came from the thread's lease, not the tables");
+        assert_eq!(m.check_leased(&seen(ip, "/kk/other", ""), now, &mut reports), Verdict::Pass);
+        assert_eq!(counted(&m, ip), 51, "another page settles the lease's 49 first");
+        // Another agent on the leased page is checked in full and counted too.
+        assert_eq!(m.check_leased(&seen(ip, "/kk/other", "curl"), now, &mut reports), Verdict::Pass);
+        assert_eq!(counted(&m, ip), 52);
+        // Distinct pages each get a full check: scraping is still caught.
+        let scraped = (0..8)
+            .filter(|i| m.check_leased(&seen(ip, &format!("/kk/p{i}"), ""), now, &mut reports) == Verdict::Pass)
+            .count();
+        assert_eq!(scraped, 3, "5 distinct pages a minute, 2 of them read already");
+
+        let tight = Monitor::new(MonitorConfig { requests_per_minute: 100, ..Default::default() });
+        let passed =
+            (0..300).filter(|_| tight.check_leased(&seen(ip, "/", ""), now, &mut reports) == Verdict::Pass).count();
+        assert_eq!(passed, 100);
+    }
+
+    #[test]
+    fn sc7_two_threads_leasing_one_client_let_through_exactly_its_limit() {
+        let m = Monitor::new(MonitorConfig { requests_per_minute: 50, ..Default::default() });
+        let now = Instant::now();
+        let passed: usize = std::thread::scope(|s| {
+            let serve = || {
+                s.spawn(|| {
+                    let mut reports = Vec::new();
+                    (0..200)
+                        .filter(|_| m.check_leased(&seen("198.51.100.8", "/", ""), now, &mut reports) == Verdict::Pass)
+                        .count()
+                })
+            };
+            let (a, b) = (serve(), serve());
+            a.join().expect("thread") + b.join().expect("thread")
+        });
+        assert_eq!(passed, 50);
+    }
+
+    #[test]
+    fn sc7_a_block_ends_every_lease_at_once() {
+        let m = Monitor::new(MonitorConfig { probes_before_block: 1, not_found_per_minute: 3, ..Default::default() });
+        let now = Instant::now();
+        let mut reports = Vec::new();
+        for ip in ["203.0.113.20", "203.0.113.21"] {
+            assert!((0..5).all(|_| m.check_leased(&seen(ip, "/", ""), now, &mut reports) == Verdict::Pass));
+        }
+        // A probe through another thread blocks the first address…
+        std::thread::scope(|s| {
+            s.spawn(|| m.check(&seen("203.0.113.20", "/.env", ""), now, &mut Vec::new()));
+        });
+        assert!(matches!(m.check_leased(&seen("203.0.113.20", "/", ""), now, &mut reports), Verdict::Block(_)));
+        // …and a flood of 404s the second.
+        assert_eq!(m.check_leased(&seen("203.0.113.21", "/", ""), now, &mut reports), Verdict::Pass);
+        let ip = "203.0.113.21".parse().expect("ip");
+        assert!((0..3).any(|_| m.not_found(ip, now).is_some()));
+        assert!(matches!(m.check_leased(&seen("203.0.113.21", "/", ""), now, &mut reports), Verdict::Block(_)));
+    }
+
+    #[test]
+    fn sc7_a_crawler_gets_no_lease_so_its_pace_is_watched() {
+        let m = Monitor::new(MonitorConfig { crawler_requests_per_minute: 5, ..Default::default() });
+        let now = Instant::now();
+        let mut reports = Vec::new();
+        let bot = "Mozilla/5.0 (compatible; Googlebot/2.1)";
+        for _ in 0..10 {
+            m.check_leased(&seen("192.0.2.30", "/", bot), now, &mut reports);
+        }
+        assert_eq!(reports.iter().map(|r| r.cause.as_str()).collect::<Vec<_>>(), ["bot.fake:192.0.2.30"]);
+        assert_eq!(counted(&m, "192.0.2.30"), 10);
     }
 
     #[test]
