@@ -86,6 +86,7 @@ fn answer_from_cache(state: &SiteState, req: &Request) -> Option<Response> {
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let key = crate::pages::page_cache_key(host, req.uri().path(), crate::pages::page_number(req.uri().query()));
+    // A cached page's answer carries the fixed security headers already (`CachedPage::prepare`).
     let mut res = state.cache.answer_fresh_local(&key, |page| match crate::monitor::admit(state, req) {
         Ok(_) => respond(page, headers, Freshness::Hit),
         Err(refused) => {
@@ -94,13 +95,13 @@ fn answer_from_cache(state: &SiteState, req: &Request) -> Option<Response> {
             if let Ok(v) = HeaderValue::from_str(&csp) {
                 refused.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
             }
+            crate::headers::add_security_headers(refused.headers_mut());
             refused
         }
     })?;
-    let request_id = crate::headers::new_request_id();
     if crate::headers::is_https(req, &state.proxies) {
         res.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(crate::headers::HSTS));
     }
-    crate::headers::add_fixed_headers(res.headers_mut(), &request_id);
+    crate::headers::add_new_request_id(res.headers_mut());
     Some(res)
 }

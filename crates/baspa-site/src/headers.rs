@@ -65,6 +65,15 @@ const X_POWERED_BY: HeaderName = HeaderName::from_static("x-powered-by");
 
 /// The headers every response carries whatever made it (the page cache's answers included).
 pub(crate) fn add_fixed_headers(h: &mut axum::http::HeaderMap, request_id: &str) {
+    add_security_headers(h);
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert(X_REQUEST_ID, v);
+    }
+}
+
+/// The fixed headers but the request id: a cached page carries them from the start
+/// (`page_cache::CachedPage::prepare`), so its answers only add the id.
+pub(crate) fn add_security_headers(h: &mut axum::http::HeaderMap) {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
@@ -72,11 +81,15 @@ pub(crate) fn add_fixed_headers(h: &mut axum::http::HeaderMap, request_id: &str)
         PERMISSIONS_POLICY,
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     );
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert(X_REQUEST_ID, v);
-    }
     h.remove(header::SERVER);
     h.remove(X_POWERED_BY);
+}
+
+/// A new request id (`new_request_id`) as the `X-Request-Id` header.
+pub(crate) fn add_new_request_id(h: &mut axum::http::HeaderMap) {
+    if let Ok(v) = HeaderValue::from_str(&new_request_id()) {
+        h.insert(X_REQUEST_ID, v);
+    }
 }
 
 /// `'sha256-…'` sources for the inline `<script>` and `<style>` blocks of a page.

@@ -87,12 +87,11 @@ pub struct CachedPage {
     pub brotli: Bytes,
     #[serde(skip)]
     pub gzip: Bytes,
-    /// The answer's fixed headers, built once (`prepare`) so a hit only copies them.
+    /// Every header of a full answer from this page but the per-request ones (encoding, cache
+    /// status, request id, HSTS), built once (`prepare`): a hit copies the map instead of
+    /// hashing a dozen names into a new one.
     #[serde(skip)]
-    fixed: Vec<(header::HeaderName, HeaderValue)>,
-    /// `content_type` as a header value, made once (`prepare`).
-    #[serde(skip)]
-    content_type_value: Option<HeaderValue>,
+    answer_headers: HeaderMap,
     /// `Marks::changes` + 1 when this page was last found valid (0: never checked), so a hit
     /// reads its tags again only after some purge happened.
     #[serde(skip)]
@@ -111,18 +110,24 @@ impl CachedPage {
         );
         // Tags a CDN in front can purge by (Fastly/Varnish `Surrogate-Key`); ids only, no names.
         let surrogate = self.tags.join(" ");
-        self.fixed = [
+        let mut headers = HeaderMap::with_capacity(16);
+        let content_type =
+            HeaderValue::from_str(&self.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+        headers.insert(header::CONTENT_TYPE, content_type);
+        for (name, value) in [
             (header::ETAG, self.etag.as_str()),
             (header::LAST_MODIFIED, last_modified.as_str()),
             (header::CACHE_CONTROL, cache_control.as_str()),
             (header::VARY, "Accept-Encoding"),
             (header::CONTENT_SECURITY_POLICY, self.csp.as_str()),
-            (header::HeaderName::from_static("surrogate-key"), surrogate.as_str()),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| HeaderValue::from_str(value).ok().map(|v| (name, v)))
-        .collect();
-        self.content_type_value = HeaderValue::from_str(&self.content_type).ok();
+            (SURROGATE_KEY, surrogate.as_str()),
+        ] {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        }
+        crate::headers::add_security_headers(&mut headers);
+        self.answer_headers = headers;
         self
     }
 
@@ -141,8 +146,7 @@ impl CachedPage {
             body: Bytes::copy_from_slice(&self.body),
             brotli: Bytes::copy_from_slice(&self.brotli),
             gzip: Bytes::copy_from_slice(&self.gzip),
-            fixed: self.fixed.iter().map(|(name, value)| (name.clone(), own(value))).collect(),
-            content_type_value: self.content_type_value.as_ref().map(own),
+            answer_headers: self.answer_headers.iter().map(|(name, value)| (name.clone(), own(value))).collect(),
             valid_at: AtomicU64::new(0),
         }
     }
@@ -414,8 +418,7 @@ impl PageCache {
                 body,
                 brotli,
                 gzip,
-                fixed: Vec::new(),
-                content_type_value: None,
+                answer_headers: HeaderMap::new(),
                 valid_at: AtomicU64::new(0),
             }
             .prepare(self.config.fresh_for),
@@ -799,6 +802,8 @@ impl Freshness {
 
 /// Whether an answer came from the cache (`hit`, `stale`) or was rendered (`miss`).
 const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
+/// Tags a CDN in front can purge by (Fastly/Varnish).
+const SURROGATE_KEY: header::HeaderName = header::HeaderName::from_static("surrogate-key");
 
 /// The answer to a visitor from a cached page: `304` when their copy is current, else the body
 /// in the best encoding they accept.
@@ -816,33 +821,32 @@ pub fn respond(page: &CachedPage, request: &HeaderMap, freshness: Freshness) -> 
             .and_then(|v| v.to_str().ok())
             .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
             .is_some_and(|since| since.timestamp() >= page.filled_at);
-    let mut res = if is_current || is_unmodified_since {
-        StatusCode::NOT_MODIFIED.into_response()
+    if is_current || is_unmodified_since {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        let h = res.headers_mut();
+        h.extend(
+            page.answer_headers
+                .iter()
+                .filter(|(name, _)| *name != header::CONTENT_TYPE)
+                .map(|(n, v)| (n.clone(), v.clone())),
+        );
+        h.insert(X_CACHE, HeaderValue::from_static(freshness.as_str()));
+        return res;
+    }
+    let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let (body, encoding) = if accepts(accepted, "br") && !page.brotli.is_empty() {
+        (page.brotli.clone(), Some("br"))
+    } else if accepts(accepted, "gzip") && !page.gzip.is_empty() {
+        (page.gzip.clone(), Some("gzip"))
     } else {
-        let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let (body, encoding) = if accepts(accepted, "br") && !page.brotli.is_empty() {
-            (page.brotli.clone(), Some("br"))
-        } else if accepts(accepted, "gzip") && !page.gzip.is_empty() {
-            (page.gzip.clone(), Some("gzip"))
-        } else {
-            (page.body.clone(), None)
-        };
-        let mut res = Response::new(axum::body::Body::from(body));
-        *res.status_mut() = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
-        // The page's headers, the fixed security headers and the request id: room for all at
-        // once rather than growing the map on the way.
-        *res.headers_mut() = HeaderMap::with_capacity(page.fixed.len() + 10);
-        if let Some(enc) = encoding {
-            res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
-        }
-        let content_type = page.content_type_value.clone();
-        res.headers_mut()
-            .insert(header::CONTENT_TYPE, content_type.unwrap_or(HeaderValue::from_static("application/octet-stream")));
-        res
+        (page.body.clone(), None)
     };
+    let mut res = Response::new(axum::body::Body::from(body));
+    *res.status_mut() = StatusCode::from_u16(page.status).unwrap_or(StatusCode::OK);
+    *res.headers_mut() = page.answer_headers.clone();
     let h = res.headers_mut();
-    for (name, value) in &page.fixed {
-        h.insert(name.clone(), value.clone());
+    if let Some(enc) = encoding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
     }
     h.insert(X_CACHE, HeaderValue::from_static(freshness.as_str()));
     res
@@ -937,8 +941,7 @@ mod tests {
             body: Bytes::from_static(b"<p>hello</p>"),
             brotli: Bytes::from_static(b"br"),
             gzip: Bytes::new(),
-            fixed: Vec::new(),
-            content_type_value: None,
+            answer_headers: HeaderMap::new(),
             valid_at: AtomicU64::new(0),
         }
     }
