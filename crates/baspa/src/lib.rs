@@ -1,6 +1,7 @@
 //! The `baspa` binary's library half: configuration, the command line, the demo seeder and the
 //! wiring of the parts (only this crate knows them all).
 
+pub mod accept;
 pub mod audit;
 pub mod backup;
 pub mod bench;

@@ -298,10 +298,11 @@ pub async fn serve(
 /// listener that sends everything to HTTPS (HD-9). Tests call this with their own listeners.
 ///
 /// Requests are served by `threads` OS threads (0: one per core), each running its own
-/// single-threaded runtime and accepting from the same listening socket: the nginx worker
-/// model. A connection then stays on the thread that accepted it, so a cached answer never
-/// pays for a cross-thread wake-up or work stealing (issue 7 measured the multi-threaded
-/// runtime at 0.73× nginx). Background work stays on the caller's runtime.
+/// single-threaded runtime: the nginx worker model. The caller's runtime accepts and hands each
+/// connection to the thread with the fewest open ones (`accept`); a connection then stays on
+/// that thread, so a cached answer never pays for a cross-thread wake-up or work stealing
+/// (issue 7 measured the multi-threaded runtime at 0.73× nginx). Background work stays on the
+/// caller's runtime.
 pub async fn serve_app(
     app: axum::Router,
     listener: tokio::net::TcpListener,
@@ -328,11 +329,12 @@ pub async fn serve_app(
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let socket = listener.into_std()?;
+    let spread = crate::accept::Spread::new(threads);
+    let (accepting, listeners) = crate::accept::spread_connections(listener, spread);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut workers = tokio::task::JoinSet::new();
-    for number in 0..threads {
-        let (socket, app, tls, mut stopped) = (socket.try_clone()?, app.clone(), tls.clone(), stopped.clone());
+    for (number, listener) in listeners.into_iter().enumerate() {
+        let (app, tls, mut stopped) = (app.clone(), tls.clone(), stopped.clone());
         let (done, finished) = tokio::sync::oneshot::channel();
         std::thread::Builder::new().name(format!("baspa-http-{number}")).spawn(move || {
             let served = tokio::runtime::Builder::new_current_thread()
@@ -340,7 +342,7 @@ pub async fn serve_app(
                 .build()
                 .map_err(anyhow::Error::from)
                 .and_then(|runtime| {
-                    runtime.block_on(serve_on_this_thread(app, socket, tls, async move {
+                    runtime.block_on(serve_on_this_thread(app, listener, tls, async move {
                         let _ = stopped.wait_for(|stop| *stop).await;
                     }))
                 });
@@ -355,6 +357,7 @@ pub async fn serve_app(
         Some(ended) = workers.join_next() => Some(ended),
     };
     let _ = stop.send(true);
+    accepting.abort();
     let mut ended = Vec::from_iter(first);
     while let Some(one) = workers.join_next().await {
         ended.push(one);
@@ -363,20 +366,19 @@ pub async fn serve_app(
     ended.into_iter().try_for_each(|one| one.map_err(anyhow::Error::from).and_then(|served| served))
 }
 
-/// One serving thread's part of [`serve_app`]: its own accept loop on a copy of the socket.
+/// One serving thread's part of [`serve_app`]: the connections handed to it.
 async fn serve_on_this_thread(
     app: axum::Router,
-    socket: std::net::TcpListener,
+    listener: crate::accept::ThreadListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     use axum::serve::ListenerExt;
-    let listener = tokio::net::TcpListener::from_std(socket)?;
     let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // `tap_io` gives any listener axum's `ConnectInfo<SocketAddr>` (client addresses, HD-10).
     match tls {
-        None => axum::serve(listener, service).with_graceful_shutdown(shutdown).await?,
+        None => axum::serve(listener.tap_io(|_| {}), service).with_graceful_shutdown(shutdown).await?,
         Some(tls) => {
-            // `tap_io` gives the listener axum's `ConnectInfo<SocketAddr>` (client addresses, HD-10).
             let listener = crate::tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
             axum::serve(listener, service).with_graceful_shutdown(shutdown).await?
         }

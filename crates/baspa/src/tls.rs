@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
@@ -67,14 +67,17 @@ pub fn from_config(server: &crate::config::ServerConfig) -> anyhow::Result<Optio
 }
 
 /// A listener whose connections have finished the TLS handshake.
-pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+pub struct TlsListener<Io> {
+    ready: mpsc::Receiver<(TlsStream<Io>, SocketAddr)>,
     local: SocketAddr,
 }
 
-impl TlsListener {
+impl<Io: AsyncRead + AsyncWrite + Unpin + Send + 'static> TlsListener<Io> {
     /// Starts accepting on `listener`; must be called inside a Tokio runtime.
-    pub fn new(listener: TcpListener, config: Arc<ServerConfig>) -> io::Result<Self> {
+    pub fn new<L>(mut listener: L, config: Arc<ServerConfig>) -> io::Result<Self>
+    where
+        L: axum::serve::Listener<Io = Io, Addr = SocketAddr>,
+    {
         let local = listener.local_addr()?;
         let (tx, ready) = mpsc::channel(64);
         let acceptor = TlsAcceptor::from(config);
@@ -82,19 +85,11 @@ impl TlsListener {
         tokio::spawn(async move {
             loop {
                 let Ok(permit) = permits.clone().acquire_owned().await else { return };
-                let (tcp, peer) = match listener.accept().await {
-                    Ok(conn) => conn,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait instead of spinning.
-                        tracing::debug!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
+                // The listener waits out accept errors itself.
+                let (tcp, peer) = listener.accept().await;
                 if tx.is_closed() {
                     return;
                 }
-                let _ = tcp.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
@@ -114,8 +109,8 @@ impl TlsListener {
     }
 }
 
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+impl<Io: AsyncRead + AsyncWrite + Unpin + Send + 'static> axum::serve::Listener for TlsListener<Io> {
+    type Io = TlsStream<Io>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
