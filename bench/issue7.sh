@@ -7,7 +7,8 @@
 #   (e)    WebP variants of 4000x3000 JPEGs                    baspa bench webp
 #          Lighthouse mobile, home/section/article             bench/lighthouse.sh
 # Variables (all optional): BENCH_OUT (/tmp/baspa-bench-results), ARTICLES (100000; 0 skips the
-# memory run), BASPA_BIN (skip the build); the scripts' own variables pass through.
+# memory run), BASPA_BIN (skip the build), ROUNDS (5: pages.sh's rounds per page; more rounds, a
+# steadier median on a machine whose speed drifts); the scripts' own variables pass through.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -16,7 +17,7 @@ OUT=${BENCH_OUT:-/tmp/baspa-bench-results}
 ARTICLES=${ARTICLES:-100000}
 mkdir -p "$OUT"
 bench_build
-export BASPA_BIN=$BIN BENCH_OUT=$OUT
+export BASPA_BIN=$BIN BENCH_OUT=$OUT ROUNDS=${ROUNDS:-5}
 here=$(dirname "${BASH_SOURCE[0]}")
 started=$(date -u +%FT%TZ)
 load_start=$(load1)
