@@ -110,7 +110,7 @@ impl CachedPage {
         );
         // Tags a CDN in front can purge by (Fastly/Varnish `Surrogate-Key`); ids only, no names.
         let surrogate = self.tags.join(" ");
-        let mut headers = HeaderMap::with_capacity(16);
+        let mut headers = HeaderMap::with_capacity(ANSWER_HEADERS_ROOM);
         let content_type =
             HeaderValue::from_str(&self.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
         headers.insert(header::CONTENT_TYPE, content_type);
@@ -146,7 +146,12 @@ impl CachedPage {
             body: Bytes::copy_from_slice(&self.body),
             brotli: Bytes::copy_from_slice(&self.brotli),
             gzip: Bytes::copy_from_slice(&self.gzip),
-            answer_headers: self.answer_headers.iter().map(|(name, value)| (name.clone(), own(value))).collect(),
+            answer_headers: {
+                // Collecting would size the map to its entries only: every hit would then grow it.
+                let mut headers = HeaderMap::with_capacity(ANSWER_HEADERS_ROOM);
+                headers.extend(self.answer_headers.iter().map(|(name, value)| (name.clone(), own(value))));
+                headers
+            },
             valid_at: AtomicU64::new(0),
         }
     }
@@ -802,6 +807,9 @@ impl Freshness {
 
 /// Whether an answer came from the cache (`hit`, `stale`) or was rendered (`miss`).
 const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
+/// Room in a page's answer headers for its own (about 11) and the per-request ones (encoding,
+/// cache status, request id, HSTS): a cloned map keeps its room, so a hit never regrows it.
+const ANSWER_HEADERS_ROOM: usize = 16;
 /// Tags a CDN in front can purge by (Fastly/Varnish).
 const SURROGATE_KEY: header::HeaderName = header::HeaderName::from_static("surrogate-key");
 
@@ -977,6 +985,8 @@ mod tests {
         assert_eq!(copy_at, cache.answer_fresh_local("k", |p| p.body.as_ptr()), "the same copy answers again");
         let shared_at = cache.fresh_local("k").map(|p| p.body.as_ptr());
         assert!(copy_at.is_some() && copy_at != shared_at, "the thread answers from its own bytes");
+        let room = cache.answer_fresh_local("k", |p| p.answer_headers.capacity());
+        assert!(room >= Some(ANSWER_HEADERS_ROOM), "a hit adds its headers without regrowing the map: {room:?}");
 
         cache.purge(&["item:1".to_owned()]).await;
         assert_eq!(body(&cache), None, "a purge outdates the thread's copy too");

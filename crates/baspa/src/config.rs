@@ -438,9 +438,9 @@ pub struct ServerConfig {
     /// With TLS: a second, plain-HTTP address (e.g. `0.0.0.0:80`) that answers every request
     /// with `308 Permanent Redirect` to the same host and path over HTTPS. Unset: no plain port.
     pub redirect_http: Option<String>,
-    /// Threads that serve requests, each with its own event loop accepting from the same socket
-    /// (like nginx's worker processes). `0`: one per CPU core. Background work (jobs, search
-    /// indexing, backups) runs on its own threads either way.
+    /// Threads that serve requests, each with its own event loop (like nginx's worker
+    /// processes); each new connection goes to the thread with the fewest open ones. `0`: one per
+    /// CPU core. Background work (jobs, search indexing, backups) runs on its own threads either way.
     pub http_threads: usize,
 }
 
