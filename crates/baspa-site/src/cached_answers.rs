@@ -9,9 +9,10 @@
 //!
 //! The guard's refusals (methods, sensitive paths) need no check: only `GET` and `HEAD` come
 //! here, and a page is in the cache only if the guard let its path through when it was rendered.
-//! Everything else — a miss, a stale page, a page kept in Redis only, an entry point whose answer
-//! depends on the visitor's languages (cached under another key, see `pages::any_page`) — goes
-//! down the normal path, which gives the same answer more slowly.
+//! The main domain's home is an entry point whose answer depends on the visitor's languages: it is
+//! answered here, from its own key (`pages::NEGOTIATED`), only to a visitor who does not ask for
+//! another language. Everything else — a miss, a stale page, a page kept in Redis only, a visitor
+//! to redirect — goes down the normal path, which gives the same answer more slowly.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -23,7 +24,9 @@ use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
 
 use crate::SiteState;
+use crate::client::ClientAddr;
 use crate::page_cache::{Freshness, respond};
+use crate::routing::{self, Resolution};
 
 /// Wraps the public router (`crate::router`).
 #[derive(Clone)]
@@ -85,10 +88,21 @@ fn answer_from_cache(state: &SiteState, req: &Request) -> Option<Response> {
         return None;
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let key = crate::pages::page_cache_key(host, req.uri().path(), crate::pages::page_number(req.uri().query()));
+    let path = req.uri().path();
+    let mut key = crate::pages::page_cache_key(host, path, crate::pages::page_number(req.uri().query()));
+    let is_entry_point = path == "/" && is_entry_point_for_this_visitor(state, req, host)?;
+    if is_entry_point {
+        key.push_str(crate::pages::NEGOTIATED);
+    }
     // A cached page's answer carries the fixed security headers already (`CachedPage::prepare`).
     let mut res = state.cache.answer_fresh_local(&key, |page| match crate::monitor::admit(state, req) {
-        Ok(_) => respond(page, headers, Freshness::Hit),
+        Ok(_) => {
+            let mut res = respond(page, headers, Freshness::Hit);
+            if is_entry_point {
+                crate::pages::vary_on_languages(&mut res);
+            }
+            res
+        }
         Err(refused) => {
             let mut refused = refused.into_response();
             let csp = crate::headers::content_security_policy(None, &Default::default());
@@ -104,4 +118,22 @@ fn answer_from_cache(state: &SiteState, req: &Request) -> Option<Response> {
     }
     crate::headers::add_new_request_id(res.headers_mut());
     Some(res)
+}
+
+/// Whether the home at `host` is an entry point (`pages::is_entry_point`) whose answer for this
+/// visitor is the page itself, found under the entry point's key; `None` sends the request down
+/// the normal path: a visitor who asks for another language is redirected there, and languages
+/// not known fresh are loaded there.
+fn is_entry_point_for_this_visitor(state: &SiteState, req: &Request, host: &str) -> Option<bool> {
+    let languages = state.languages.fresh(&state.cache)?;
+    let Some(Resolution::Serve { lang, path }) = routing::resolve(&languages, host, "/") else {
+        // A prefix-routed root redirects (or, for a crawler, is the entry point): the normal path.
+        return None;
+    };
+    if !crate::pages::is_entry_point(&lang, &path) {
+        return Some(false);
+    }
+    let client = ClientAddr::from_request(req.extensions(), req.headers(), &state.proxies);
+    let wanted = crate::pages::visitor_language(state, &languages, req.headers(), client.0);
+    wanted.is_none_or(|wanted| wanted.code == lang.code).then_some(true)
 }

@@ -665,17 +665,23 @@ impl<T> Memo<T> {
         Self { value: std::sync::RwLock::new(None), max_age }
     }
 
+    /// The last answer while it is fresh, without waiting: `None` when [`Memo::get`] would load.
+    pub fn fresh(&self, cache: &PageCache) -> Option<Arc<T>> {
+        self.value.read().ok().and_then(|v| v.as_ref().and_then(|known| self.fresh_of(known, cache)))
+    }
+
+    fn fresh_of(&self, (at, seq, value): &(std::time::Instant, u64, Arc<T>), cache: &PageCache) -> Option<Arc<T>> {
+        (at.elapsed() < self.max_age && !cache.is_purged_since("site", *seq)).then(|| value.clone())
+    }
+
     pub async fn get<E: std::fmt::Display, Fut: Future<Output = Result<T, E>>>(
         &self,
         cache: &PageCache,
         load: impl FnOnce() -> Fut,
     ) -> Result<Arc<T>, E> {
         let known = self.value.read().ok().and_then(|v| v.clone());
-        if let Some((at, seq, value)) = &known
-            && at.elapsed() < self.max_age
-            && !cache.is_purged_since("site", *seq)
-        {
-            return Ok(value.clone());
+        if let Some(value) = known.as_ref().and_then(|known| self.fresh_of(known, cache)) {
+            return Ok(value);
         }
         let seq = cache.sequence();
         match load().await {

@@ -916,22 +916,10 @@ pub async fn any_page(
         Err(e) => return error_page(&state, None, &SiteError::Db(e), &request_id.0),
     };
     let is_crawler = negotiate::is_crawler(header_str(header::USER_AGENT).unwrap_or_default());
-    let cookie = header_str(header::COOKIE).and_then(|c| negotiate::cookie_value(c, negotiate::LANG_COOKIE));
-    // The client's address: X-Forwarded-For only from trusted proxies (`client`).
-    let country_language = match (&state.geoip, client.0) {
-        (Some(geo), Some(ip)) => geo.language_for(ip),
-        _ => None,
-    };
-    let preferred = if is_crawler {
-        None
-    } else {
-        negotiate::preferred(&languages, cookie, header_str(header::ACCEPT_LANGUAGE), country_language)
-    };
+    let preferred = visitor_language(&state, &languages, &headers, client.0);
     let (lang, inner_path, is_entry_point) = match routing::resolve(&languages, &host, &path) {
         Some(Resolution::Serve { lang, path: inner }) => {
-            // Host mode: the main (default) domain's home is the only entry point.
-            let is_entry =
-                inner == "/" && lang.is_default && matches!(lang.routing, baspa_domain::LanguageRouting::Host(_));
+            let is_entry = is_entry_point(&lang, &inner);
             (lang, inner, is_entry)
         }
         Some(Resolution::Redirect(to)) => {
@@ -965,8 +953,8 @@ pub async fn any_page(
     let cache_key = (chose_language.is_none() && is_cacheable_request(&headers, &inner_path, &query)).then(|| {
         let key = page_cache_key(&host, &path, page);
         // An entry point's answer depends on the visitor's languages (it may redirect), so it is
-        // kept apart from the key the cached-answer fast path looks for.
-        if is_entry_point { key + "#negotiated" } else { key }
+        // kept apart from the key other pages are found under.
+        if is_entry_point { key + NEGOTIATED } else { key }
     });
     let found = match &cache_key {
         Some(key) if state.cache.is_enabled() => Some(state.cache.lookup(key).await),
@@ -990,13 +978,7 @@ pub async fn any_page(
         }
     };
     if is_entry_point {
-        // This answer depended on the visitor's headers even though it did not redirect.
-        let vary = if res.headers().contains_key(header::CONTENT_ENCODING) {
-            "Accept-Encoding, Accept-Language, Cookie"
-        } else {
-            "Accept-Language, Cookie"
-        };
-        res.headers_mut().insert(header::VARY, header::HeaderValue::from_static(vary));
+        vary_on_languages(&mut res);
     }
     if let Some(code) = chose_language {
         let domain = cookie_domain.map(|d| format!("; Domain={d}")).unwrap_or_default();
@@ -1008,6 +990,47 @@ pub async fn any_page(
         }
     }
     res
+}
+
+/// What an entry point's cache key ends with: its answer depends on the visitor's languages.
+pub(crate) const NEGOTIATED: &str = "#negotiated";
+
+/// Whether `lang`'s page at `inner_path` is an entry point, where a first visit is sent to the
+/// visitor's language: in host mode, only the main (default) domain's home.
+pub(crate) fn is_entry_point(lang: &baspa_domain::LanguageSpec, inner_path: &str) -> bool {
+    inner_path == "/" && lang.is_default && matches!(lang.routing, baspa_domain::LanguageRouting::Host(_))
+}
+
+/// The language a visitor asks for (ML-3): the language cookie, then `Accept-Language`, then the
+/// country of `client` (X-Forwarded-For only from trusted proxies, see `client`). A crawler asks
+/// for none: it is never redirected.
+pub(crate) fn visitor_language<'a>(
+    state: &SiteState,
+    languages: &'a [baspa_domain::LanguageSpec],
+    headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
+) -> Option<&'a baspa_domain::LanguageSpec> {
+    let header_str = |name: header::HeaderName| headers.get(name).and_then(|h| h.to_str().ok());
+    if negotiate::is_crawler(header_str(header::USER_AGENT).unwrap_or_default()) {
+        return None;
+    }
+    let cookie = header_str(header::COOKIE).and_then(|c| negotiate::cookie_value(c, negotiate::LANG_COOKIE));
+    let country_language = match (&state.geoip, client) {
+        (Some(geo), Some(ip)) => geo.language_for(ip),
+        _ => None,
+    };
+    negotiate::preferred(languages, cookie, header_str(header::ACCEPT_LANGUAGE), country_language)
+}
+
+/// Marks an entry point's answer as depending on the visitor's headers, though it did not
+/// redirect.
+pub(crate) fn vary_on_languages(res: &mut Response) {
+    let vary = if res.headers().contains_key(header::CONTENT_ENCODING) {
+        "Accept-Encoding, Accept-Language, Cookie"
+    } else {
+        "Accept-Language, Cookie"
+    };
+    res.headers_mut().insert(header::VARY, header::HeaderValue::from_static(vary));
 }
 
 /// `?page=N` of a listing (1 to 10,000), else 1.

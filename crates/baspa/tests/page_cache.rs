@@ -441,14 +441,35 @@ storage_test!(
         assert!(refused.header("content-security-policy").is_some() && refused.header("x-request-id").is_some());
         assert_eq!(app.get_with("baq.test", "/fast-story", &reader).await.header("x-cache"), Some("hit"));
 
-        // The main domain's home: cached for a Kazakh reader, still a redirect for a Russian one.
+        // The main domain's home: cached for a Kazakh reader (and answered from the cache before
+        // routing, `cached_answers`), still a redirect for a Russian one.
         let kk = [reader[0], ("accept-language", "kk")];
-        assert_eq!(app.get_with("baq.test", "/", &kk).await.status, 200);
+        let rendered = app.get_with("baq.test", "/", &kk).await;
+        assert_eq!(rendered.status, 200);
         let again = app.get_with("baq.test", "/", &kk).await;
         assert_eq!((again.status, again.header("x-cache")), (200, Some("hit")));
+        assert_eq!(again.body, rendered.body);
+        assert_eq!(names(&again), names(&rendered), "the same headers on a hit of the home as on its render");
         assert!(again.header("vary").is_some_and(|v| v.contains("Accept-Language")), "varies on the languages");
         let ru = app.get_with("baq.test", "/", &[reader[0], ("accept-language", "ru")]).await;
         assert_eq!(ru.status, 302, "a Russian first visit is sent to the Russian site");
         assert!(ru.header("location").is_some_and(|l| l.contains("rus.baq.test")), "{:?}", ru.header("location"));
+        // The language cookie outranks Accept-Language, on a cached home too.
+        let chose_ru = app.get_with("baq.test", "/", &[kk[0], kk[1], ("cookie", "baspa_lang=ru")]).await;
+        assert_eq!(chose_ru.status, 302, "a reader who chose Russian is sent to the Russian site");
+        let chose_kk = [reader[0], ("accept-language", "ru"), ("cookie", "baspa_lang=kk")];
+        let chose_kk = app.get_with("baq.test", "/", &chose_kk).await;
+        assert_eq!(chose_kk.header("x-cache"), Some("hit"), "a reader who chose Kazakh gets the cached home");
+        // No language asked for, or a crawler asking for Russian: the default home, never a redirect.
+        assert_eq!(app.get_with("baq.test", "/", &reader).await.header("x-cache"), Some("hit"));
+        let bot = [reader[0], ("accept-language", "ru"), ("user-agent", "Mozilla/5.0 (compatible; Googlebot/2.1)")];
+        let crawled = app.get_with("baq.test", "/", &bot).await;
+        assert_eq!((crawled.status, crawled.header("x-cache")), (200, Some("hit")));
+        // The Russian site's home is no entry point: it is cached under its own key as any page.
+        let ru_home = [reader[0], ("accept-language", "kk")];
+        assert_eq!(app.get_with("rus.baq.test", "/", &ru_home).await.status, 200);
+        let ru_hit = app.get_with("rus.baq.test", "/", &ru_home).await;
+        assert_eq!((ru_hit.status, ru_hit.header("x-cache")), (200, Some("hit")));
+        assert!(ru_hit.header("vary").is_none_or(|v| !v.contains("Accept-Language")), "{:?}", ru_hit.header("vary"));
     }
 );
