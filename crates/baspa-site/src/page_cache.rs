@@ -655,14 +655,27 @@ impl PageCache {
 /// A hot query's last answer (the language list every request needs), reloaded after `max_age`
 /// or a purge of the `site` tag, and kept for when the database cannot answer: with the page
 /// cache, a site whose database is down still knows its languages and serves cached pages.
+/// One caller reloads at a time; the others go on with the last answer meanwhile (before, every
+/// request in flight when it aged reloaded it at once, and under load they queued for the
+/// database's connections for a quarter of a second).
 pub struct Memo<T> {
     value: std::sync::RwLock<Option<(std::time::Instant, u64, Arc<T>)>>,
     max_age: Duration,
+    reloading: AtomicBool,
+}
+
+/// Ends a reload, finished or dropped half-way.
+struct Reloading<'a>(&'a AtomicBool);
+
+impl Drop for Reloading<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl<T> Memo<T> {
     pub fn new(max_age: Duration) -> Self {
-        Self { value: std::sync::RwLock::new(None), max_age }
+        Self { value: std::sync::RwLock::new(None), max_age, reloading: AtomicBool::new(false) }
     }
 
     /// The last answer while it is fresh, without waiting: `None` when [`Memo::get`] would load.
@@ -683,6 +696,12 @@ impl<T> Memo<T> {
         if let Some(value) = known.as_ref().and_then(|known| self.fresh_of(known, cache)) {
             return Ok(value);
         }
+        // With nothing known yet, every caller loads: there is no answer to give meanwhile.
+        let _reloading = match &known {
+            Some((_, _, value)) if self.reloading.swap(true, Ordering::AcqRel) => return Ok(value.clone()),
+            Some(_) => Some(Reloading(&self.reloading)),
+            None => None,
+        };
         let seq = cache.sequence();
         match load().await {
             Ok(value) => {
@@ -958,6 +977,35 @@ mod tests {
             answer_headers: HeaderMap::new(),
             valid_at: AtomicU64::new(0),
         }
+    }
+
+    #[tokio::test]
+    async fn pf2_one_caller_reloads_an_aged_memo_while_the_others_use_its_last_answer() {
+        let cache = PageCache::disabled();
+        let memo = Memo::new(Duration::ZERO); // always aged
+        let loads = AtomicU64::new(0);
+        let load = |answer: u64| {
+            let loads = &loads;
+            move || async move {
+                loads.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok::<u64, String>(answer)
+            }
+        };
+        assert_eq!(*memo.get(&cache, load(1)).await.expect("first"), 1);
+        // Sixteen requests at once find it aged: one reloads, fifteen answer with the last value.
+        let answers = futures_util::future::join_all((0..16).map(|_| memo.get(&cache, load(2)))).await;
+        let answers: Vec<u64> = answers.into_iter().map(|a| *a.expect("answer")).collect();
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "{answers:?}");
+        assert_eq!((answers.iter().filter(|a| **a == 1).count(), answers.iter().filter(|a| **a == 2).count()), (15, 1));
+        // A reload dropped half-way (its request went away) lets the next caller reload.
+        let dropped = tokio::time::timeout(Duration::from_millis(5), memo.get(&cache, load(3))).await;
+        assert!(dropped.is_err(), "timed out while loading");
+        assert_eq!(*memo.get(&cache, load(4)).await.expect("reloaded"), 4);
+        assert_eq!(loads.load(Ordering::SeqCst), 4);
+        // A failed reload keeps the last answer.
+        let failed = memo.get(&cache, || async { Err::<u64, String>("database down".into()) }).await;
+        assert_eq!(*failed.expect("last answer"), 4);
     }
 
     #[test]
