@@ -130,7 +130,7 @@ fn is_entry_point_for_this_visitor(state: &SiteState, req: &Request, host: &str)
         // A prefix-routed root redirects (or, for a crawler, is the entry point): the normal path.
         return None;
     };
-    if !crate::pages::is_entry_point(&lang, &path) {
+    if !crate::pages::is_entry_point(lang, &path) {
         return Some(false);
     }
     let client = ClientAddr::from_request(req.extensions(), req.headers(), &state.proxies);

@@ -306,7 +306,8 @@ fn make_room<K: Clone + Eq + Hash, V>(map: &mut HashMap<K, V>, cap: usize, fresh
 /// the room left below the limit).
 const LEASE_MOST: u32 = 64;
 const LEASE_SHARERS: u32 = 8;
-/// How long a lease lasts: the longest a client's counts lag behind the requests it made.
+/// How long a lease admits requests; what it left unused stays counted until the client's next
+/// full check on the thread (or until it rolls out of the window).
 const LEASE_FOR: Duration = Duration::from_secs(1);
 /// The most clients one thread holds leases for; when full, their counts are settled and the
 /// leases dropped.

@@ -915,16 +915,15 @@ pub async fn any_page(
         Ok(l) => l,
         Err(e) => return error_page(&state, None, &SiteError::Db(e), &request_id.0),
     };
-    let is_crawler = negotiate::is_crawler(header_str(header::USER_AGENT).unwrap_or_default());
     let preferred = visitor_language(&state, &languages, &headers, client.0);
     let (lang, inner_path, is_entry_point) = match routing::resolve(&languages, &host, &path) {
         Some(Resolution::Serve { lang, path: inner }) => {
-            let is_entry = is_entry_point(&lang, &inner);
-            (lang, inner, is_entry)
+            let is_entry = is_entry_point(lang, &inner);
+            (lang.clone(), inner, is_entry)
         }
         Some(Resolution::Redirect(to)) => {
             let target = preferred.map(|l| format!("{}/", l.path_prefix())).unwrap_or(to);
-            if is_crawler {
+            if negotiate::is_crawler(header_str(header::USER_AGENT).unwrap_or_default()) {
                 // Crawlers are never redirected: they get the default language's home here.
                 match languages.iter().find(|l| l.is_default).or(languages.first()) {
                     Some(default) => (default.clone(), "/".to_owned(), true),

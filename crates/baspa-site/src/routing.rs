@@ -4,9 +4,9 @@
 use baspa_domain::{LanguageRouting, LanguageSpec};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolution {
+pub enum Resolution<'a> {
     /// Serve `path` (without the language prefix) in `lang`.
-    Serve { lang: LanguageSpec, path: String },
+    Serve { lang: &'a LanguageSpec, path: String },
     /// Send the visitor to this path first (the bare root of a prefix-routed site).
     Redirect(String),
 }
@@ -34,12 +34,12 @@ pub fn port_suffix(host_header: &str) -> String {
         .unwrap_or_default()
 }
 
-pub fn resolve(languages: &[LanguageSpec], host_header: &str, path: &str) -> Option<Resolution> {
+pub fn resolve<'a>(languages: &'a [LanguageSpec], host_header: &str, path: &str) -> Option<Resolution<'a>> {
     let host = host_name(host_header);
     if let Some(lang) =
         languages.iter().find(|l| matches!(&l.routing, LanguageRouting::Host(h) if h.eq_ignore_ascii_case(&host)))
     {
-        return Some(Resolution::Serve { lang: lang.clone(), path: path.to_owned() });
+        return Some(Resolution::Serve { lang, path: path.to_owned() });
     }
     let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
     for lang in languages {
@@ -49,7 +49,7 @@ pub fn resolve(languages: &[LanguageSpec], host_header: &str, path: &str) -> Opt
         {
             let rest = &path.trim_start_matches('/')[first.len()..];
             let rest = if rest.is_empty() { "/".to_owned() } else { rest.to_owned() };
-            return Some(Resolution::Serve { lang: lang.clone(), path: rest });
+            return Some(Resolution::Serve { lang, path: rest });
         }
     }
     let default = languages.iter().find(|l| l.is_default).or_else(|| languages.first())?;
@@ -58,7 +58,7 @@ pub fn resolve(languages: &[LanguageSpec], host_header: &str, path: &str) -> Opt
             Some(Resolution::Redirect(format!("/{}/", prefix.trim_matches('/'))))
         }
         // Unknown hosts (and a bare IP) get the default language, as the old main domain did.
-        _ => Some(Resolution::Serve { lang: default.clone(), path: path.to_owned() }),
+        _ => Some(Resolution::Serve { lang: default, path: path.to_owned() }),
     }
 }
 
